@@ -1,0 +1,267 @@
+"""Asynchronous client for a Plex Media Server's butler and its neighbours.
+
+The token only ever travels in the ``X-Plex-Token`` header: query parameters
+end up in access logs and in exception messages that quote the URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+import json
+from typing import Any, Final
+from urllib.parse import quote
+from xml.etree import ElementTree
+
+import aiohttp
+from yarl import URL
+
+from .exceptions import (
+    PlexAuthenticationError,
+    PlexConnectionError,
+    PlexResponseError,
+    PlexTaskNotFoundError,
+)
+from .models import (
+    Activity,
+    ButlerTask,
+    ServerIdentity,
+    ServerInfo,
+    Setting,
+    StartResult,
+    StopResult,
+)
+
+DEFAULT_PORT: Final = 32400
+DEFAULT_TIMEOUT: Final = 10.0
+
+_MEDIA_CONTAINER: Final = "MediaContainer"
+_BUTLER_TASKS: Final = "ButlerTasks"
+
+
+class PlexClient:
+    """Talk to one Plex Media Server."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        host: str,
+        *,
+        token: str,
+        client_identifier: str,
+        port: int = DEFAULT_PORT,
+        ssl: bool = False,
+        verify_ssl: bool = True,
+        request_timeout: float = DEFAULT_TIMEOUT,
+        product: str = "Butler for Plex",
+        product_version: str = "1.0.0",
+        device_name: str = "Butler for Plex",
+    ) -> None:
+        """Prepare a client; raises ValueError when host and port make no URL."""
+        self.base_url = URL.build(
+            scheme="https" if ssl else "http", host=host, port=port
+        )
+        self._session = session
+        self._token = token
+        self._verify_ssl = verify_ssl
+        self._timeout = request_timeout
+        self._identity_headers = {
+            "Accept": "application/json",
+            "X-Plex-Product": product,
+            "X-Plex-Version": product_version,
+            "X-Plex-Client-Identifier": client_identifier,
+            "X-Plex-Platform": "Home Assistant",
+            "X-Plex-Device-Name": device_name,
+        }
+
+    def __repr__(self) -> str:
+        """Describe the client without its token."""
+        return f"{type(self).__name__}({self.base_url})"
+
+    async def async_get_identity(self) -> ServerIdentity:
+        """Read the server's identity; needs no token, so it proves a Plex server answers."""
+        container = await self._async_get_container("/identity", authenticated=False)
+        identity = ServerIdentity.from_container(container)
+        if identity is None:
+            raise PlexResponseError("GET /identity has no machineIdentifier")
+        return identity
+
+    async def async_get_server_info(self) -> ServerInfo:
+        """Read the server's name and version."""
+        info = ServerInfo.from_container(await self._async_get_container("/"))
+        if info is None:
+            raise PlexResponseError("GET / has no machineIdentifier")
+        return info
+
+    async def async_get_tasks(self) -> list[ButlerTask]:
+        """List the butler's tasks, in the server's order."""
+        container = await self._async_get_container("/butler", root=_BUTLER_TASKS)
+        tasks = (ButlerTask.from_item(item) for item in _items(container, "ButlerTask"))
+        return [task for task in tasks if task is not None]
+
+    async def async_get_activities(self) -> list[Activity]:
+        """List what the server is busy with right now."""
+        container = await self._async_get_container("/activities")
+        return [Activity.from_item(item) for item in _items(container, "Activity")]
+
+    async def async_get_settings(self) -> dict[str, Setting]:
+        """Read the server's preferences, by id."""
+        container = await self._async_get_container("/:/prefs")
+        settings = (Setting.from_item(item) for item in _items(container, "Setting"))
+        return {setting.id: setting for setting in settings if setting is not None}
+
+    async def async_set_setting(self, setting_id: str, value: bool | int | str) -> None:
+        """Change one server preference."""
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        status, _ = await self._async_request(
+            "PUT", "/:/prefs", params={setting_id: text}
+        )
+        if status >= 300:
+            raise PlexResponseError(f"PUT /:/prefs for {setting_id} answered {status}")
+
+    async def async_start_all(self) -> None:
+        """Start every enabled task that is due, by the butler's own rules."""
+        await self._async_command("POST", "/butler")
+
+    async def async_stop_all(self) -> None:
+        """Stop every running task and clear the butler's queue."""
+        await self._async_command("DELETE", "/butler")
+
+    async def async_start_task(self, name: str) -> StartResult:
+        """Start one task now, telling "started" from "already running"."""
+        status, _ = await self._async_request("POST", _task_path(name))
+        if status == 202:
+            return StartResult.ALREADY_RUNNING
+        if status == 404:
+            raise PlexTaskNotFoundError(name)
+        if status >= 300:
+            raise PlexResponseError(f"POST /butler/{name} answered {status}")
+        return StartResult.STARTED
+
+    async def async_stop_task(self, name: str) -> StopResult:
+        """Stop one task; the server answers 404 both for unknown and for idle tasks."""
+        status, _ = await self._async_request("DELETE", _task_path(name))
+        if status == 404:
+            return StopResult.NOT_RUNNING
+        if status >= 300:
+            raise PlexResponseError(f"DELETE /butler/{name} answered {status}")
+        return StopResult.STOPPED
+
+    async def _async_command(self, method: str, path: str) -> None:
+        status, _ = await self._async_request(method, path)
+        if status >= 300:
+            raise PlexResponseError(f"{method} {path} answered {status}")
+
+    async def _async_get_container(
+        self,
+        path: str,
+        *,
+        root: str = _MEDIA_CONTAINER,
+        authenticated: bool = True,
+    ) -> dict[str, Any]:
+        status, body = await self._async_request(
+            "GET", path, authenticated=authenticated
+        )
+        if status != 200:
+            raise PlexResponseError(f"GET {path} answered {status}")
+        try:
+            return decode_container(body, root)
+        except PlexResponseError as err:
+            raise PlexResponseError(f"GET {path}: {err}") from None
+
+    async def _async_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        authenticated: bool = True,
+    ) -> tuple[int, str]:
+        """Send one request; auth failures and server faults become exceptions."""
+        headers = dict(self._identity_headers)
+        if authenticated:
+            headers["X-Plex-Token"] = self._token
+        url = self.base_url.with_path(path, encoded=True)
+        if params:
+            url = url.with_query(params)
+        what = f"{method} {path}"
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    ssl=self._verify_ssl,
+                    allow_redirects=False,
+                ) as response:
+                    status = response.status
+                    raw = await response.read()
+        except TimeoutError:
+            raise PlexConnectionError(
+                f"{what} timed out after {self._timeout:g} s"
+            ) from None
+        except aiohttp.ClientError as err:
+            # The aiohttp message names the host and port only, never headers.
+            raise PlexConnectionError(
+                f"{what} failed: {type(err).__name__}: {err}"
+            ) from None
+        if status in (401, 403):
+            raise PlexAuthenticationError(f"{what} refused the token ({status})")
+        if status >= 500:
+            raise PlexConnectionError(f"{what} answered {status}")
+        return status, raw.decode("utf-8", errors="replace")
+
+
+def _task_path(name: str) -> str:
+    """Task names come from the server, so they are quoted into one path segment."""
+    return f"/butler/{quote(name, safe='')}"
+
+
+def _items(container: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    """The child entries of a container; JSON may give one object instead of a list."""
+    value = container.get(key)
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, dict)]
+    return []
+
+
+def decode_container(body: str, root: str) -> dict[str, Any]:
+    """Decode a JSON or XML payload whose top level must be ``root``.
+
+    The format is sniffed from the body, not the Content-Type, because the
+    server answers XML to clients whose Accept header it ignores and error
+    pages come as HTML with any status.
+    """
+    text = body.lstrip()
+    if text.startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError as err:
+            raise PlexResponseError(f"malformed JSON ({err.args[0]})") from None
+        container = document.get(root) if isinstance(document, dict) else None
+        if not isinstance(container, dict):
+            raise PlexResponseError(f"JSON has no {root} object")
+        return container
+    if text.startswith("<"):
+        try:
+            # Python's expat refuses entity expansion bombs and ElementTree
+            # never fetches external entities, so the server's XML is safe.
+            element = ElementTree.fromstring(text)  # noqa: S314
+        except ElementTree.ParseError as err:
+            raise PlexResponseError(f"malformed XML ({err})") from None
+        if element.tag != root:
+            raise PlexResponseError(f"expected <{root}>, got <{element.tag}>")
+        return _element_to_dict(element)
+    raise PlexResponseError("the answer is neither XML nor JSON")
+
+
+def _element_to_dict(element: ElementTree.Element) -> dict[str, Any]:
+    """Shape XML like the server's JSON: attributes, and children listed by tag."""
+    result: dict[str, Any] = dict(element.attrib)
+    for child in element:
+        children = result.setdefault(child.tag, [])
+        if isinstance(children, list):
+            children.append(_element_to_dict(child))
+    return result

@@ -1,0 +1,31 @@
+"""Errors raised by the Plex butler client.
+
+Messages never carry the token: they name the request by method and path only.
+"""
+
+from __future__ import annotations
+
+
+class PlexError(Exception):
+    """Base class for every error the client raises."""
+
+
+class PlexConnectionError(PlexError):
+    """The server could not be reached, timed out or answered with a 5xx."""
+
+
+class PlexAuthenticationError(PlexError):
+    """The server refused the token (401/403)."""
+
+
+class PlexResponseError(PlexError):
+    """The server answered, but not with the data that was asked for."""
+
+
+class PlexTaskNotFoundError(PlexError):
+    """The server has no butler task by that name."""
+
+    def __init__(self, task: str) -> None:
+        """Remember which task was missing."""
+        super().__init__(f"The server has no butler task named {task!r}")
+        self.task = task
