@@ -1,0 +1,39 @@
+"""Butler for Plex: a Plex Media Server's scheduled maintenance in Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
+
+from .const import DOMAIN
+from .coordinator import ButlerConfigEntry, ButlerCoordinator
+from .helpers import async_create_client
+from .services import async_setup_services
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SWITCH]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, so automations using them validate with no server set up."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bool:
+    """Connect to one Plex server and add its entities."""
+    coordinator = ButlerCoordinator(
+        hass, entry, await async_create_client(hass, entry.data)
+    )
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bool:
+    """Remove the server's entities."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,93 @@
+"""Buttons: run one butler task now, or start or stop them all."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import ButlerConfigEntry, ButlerCoordinator
+from .entity import ButlerEntity, async_follow_tasks, task_name_translation
+from .helpers import butler_command
+from .plex import ButlerTask, PlexClient
+
+# Commands to one server go one at a time.
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class ButlerButtonEntityDescription(ButtonEntityDescription):
+    """A button and what pressing it asks of the server."""
+
+    press_fn: Callable[[PlexClient], Awaitable[Any]]
+
+
+SERVER_BUTTONS: tuple[ButlerButtonEntityDescription, ...] = (
+    ButlerButtonEntityDescription(
+        key="start_all",
+        translation_key="start_all",
+        press_fn=lambda client: client.async_start_all(),
+    ),
+    ButlerButtonEntityDescription(
+        key="stop_all",
+        translation_key="stop_all",
+        press_fn=lambda client: client.async_stop_all(),
+    ),
+)
+
+
+def task_button_description(task: ButlerTask) -> ButlerButtonEntityDescription:
+    """Describe the button that runs one task; "already running" counts as done."""
+    translation_key, placeholders = task_name_translation(task)
+    name = task.name
+    return ButlerButtonEntityDescription(
+        key=f"task_{name}",
+        translation_key=translation_key,
+        translation_placeholders=placeholders,
+        press_fn=lambda client: client.async_start_task(name),
+    )
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ButlerConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the server's buttons, and a button for every task it lists."""
+    coordinator = entry.runtime_data
+    async_add_entities(
+        ButlerButtonEntity(coordinator, description) for description in SERVER_BUTTONS
+    )
+    async_follow_tasks(
+        entry,
+        async_add_entities,
+        wanted=lambda coordinator: coordinator.data.tasks,
+        create=lambda coordinator, task: ButlerButtonEntity(
+            coordinator, task_button_description(task), task.name
+        ),
+    )
+
+
+class ButlerButtonEntity(ButlerEntity, ButtonEntity):
+    """A button on the Plex server's device."""
+
+    entity_description: ButlerButtonEntityDescription
+
+    def __init__(
+        self,
+        coordinator: ButlerCoordinator,
+        description: ButlerButtonEntityDescription,
+        task_name: str | None = None,
+    ) -> None:
+        """Set up the button."""
+        super().__init__(coordinator, description.key, task_name)
+        self.entity_description = description
+
+    @butler_command
+    async def async_press(self) -> None:
+        """Ask the server to do it."""
+        await self.entity_description.press_fn(self.coordinator.client)

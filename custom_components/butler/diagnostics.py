@@ -1,0 +1,34 @@
+"""Diagnostics: what the integration sees of the server, without secrets."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_HOST, CONF_TOKEN
+from homeassistant.core import HomeAssistant
+
+from .coordinator import ButlerConfigEntry
+
+TO_REDACT = {CONF_TOKEN, CONF_HOST, "unique_id", "machine_identifier"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: ButlerConfigEntry
+) -> dict[str, Any]:
+    """Return the entry, the server and the butler's last known state."""
+    coordinator = entry.runtime_data
+    data = coordinator.data
+    return async_redact_data(
+        {
+            "entry": entry.as_dict(),
+            "server": asdict(coordinator.server),
+            "last_update_success": coordinator.last_update_success,
+            "running": data.running,
+            "activity": None if data.activity is None else asdict(data.activity),
+            "tasks": [asdict(task) for task in data.tasks.values()],
+            "scheduled_by_setting": sorted(data.scheduled_by_setting),
+        },
+        TO_REDACT,
+    )

@@ -1,0 +1,94 @@
+"""Base entity, and the bookkeeping for entities that follow the server's tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN, KNOWN_TASKS, OTHER_TASK
+from .coordinator import ButlerConfigEntry, ButlerCoordinator
+from .plex import ButlerTask
+
+
+class ButlerEntity(CoordinatorEntity[ButlerCoordinator]):
+    """An entity of one Plex server's device; bound to a task when `task_name` is set."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self, coordinator: ButlerCoordinator, key: str, task_name: str | None = None
+    ) -> None:
+        """Attach the entity to the server's device."""
+        super().__init__(coordinator)
+        server = coordinator.server
+        self.task_name = task_name
+        self._attr_unique_id = f"{server.machine_identifier}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, server.machine_identifier)},
+            name=server.friendly_name,
+            manufacturer="Plex",
+            model="Plex Media Server",
+            sw_version=server.version,
+            configuration_url=str(coordinator.client.base_url / "web"),
+        )
+
+    @property
+    def task(self) -> ButlerTask | None:
+        """The entity's task as the server last listed it."""
+        if self.task_name is None:
+            return None
+        return self.coordinator.data.tasks.get(self.task_name)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable with the server, and once the server no longer lists the task."""
+        if self.task_name is not None and self.task is None:
+            return False
+        return super().available
+
+
+def task_name_translation(task: ButlerTask) -> tuple[str, dict[str, str]]:
+    """The translation key (and placeholders) that name a task's entities."""
+    if (key := KNOWN_TASKS.get(task.name)) is not None:
+        return key, {}
+    return OTHER_TASK, {"task": task.display_name}
+
+
+@callback
+def async_follow_tasks(
+    entry: ButlerConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    wanted: Callable[[ButlerCoordinator], Iterable[str]],
+    create: Callable[[ButlerCoordinator, ButlerTask], ButlerEntity],
+) -> None:
+    """Add an entity for each wanted task, now and whenever the server adds one.
+
+    When the server drops a task its entity leaves the entity registry, so
+    nothing unavailable lingers; it comes back if the task does.
+    """
+    coordinator = entry.runtime_data
+    current: dict[str, ButlerEntity] = {}
+
+    @callback
+    def _async_sync() -> None:
+        names = list(wanted(coordinator))
+        new: list[ButlerEntity] = []
+        for name in names:
+            if name not in current:
+                current[name] = create(coordinator, coordinator.data.tasks[name])
+                new.append(current[name])
+        if new:
+            async_add_entities(new)
+        registry = er.async_get(coordinator.hass)
+        for name in current.keys() - set(names):
+            gone = current.pop(name)
+            if gone.registry_entry is not None:
+                registry.async_remove(gone.registry_entry.entity_id)
+
+    _async_sync()
+    entry.async_on_unload(coordinator.async_add_listener(_async_sync))

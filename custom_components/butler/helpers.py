@@ -1,0 +1,105 @@
+"""Shared pieces: building the client, and running commands against the server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Concatenate
+
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PORT,
+    CONF_SSL,
+    CONF_TOKEN,
+    CONF_VERIFY_SSL,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import instance_id
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .const import DOMAIN
+from .plex import (
+    PlexAuthenticationError,
+    PlexClient,
+    PlexConnectionError,
+    PlexError,
+    PlexTaskNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from .coordinator import ButlerCoordinator
+    from .entity import ButlerEntity
+
+PRODUCT = "Butler for Plex"
+PRODUCT_VERSION = "0.1.0"
+
+
+async def async_create_client(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> PlexClient:
+    """Build a client from config entry data; ValueError when the host is not usable.
+
+    The Home Assistant installation's id is the stable client identifier
+    Plex asks well-behaved clients to send.
+    """
+    return PlexClient(
+        async_get_clientsession(hass),
+        data[CONF_HOST],
+        port=data[CONF_PORT],
+        ssl=data[CONF_SSL],
+        verify_ssl=data[CONF_VERIFY_SSL],
+        token=data[CONF_TOKEN],
+        client_identifier=await instance_id.async_get(hass),
+        product=PRODUCT,
+        product_version=PRODUCT_VERSION,
+        device_name=hass.config.location_name,
+    )
+
+
+@asynccontextmanager
+async def async_plex_command(coordinator: ButlerCoordinator) -> AsyncIterator[None]:
+    """Run a command: translate its errors, then show the server's new state.
+
+    A refused token starts reauthentication. A missing task is refreshed
+    too, so its entities go away instead of failing again.
+    """
+    try:
+        yield
+    except PlexAuthenticationError as err:
+        coordinator.config_entry.async_start_reauth(coordinator.hass)
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        ) from err
+    except PlexTaskNotFoundError as err:
+        await coordinator.async_request_refresh()
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="task_not_found",
+            translation_placeholders={"task": err.task},
+        ) from err
+    except PlexConnectionError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except PlexError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="unexpected_response",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    await coordinator.async_request_refresh()
+
+
+def butler_command[EntityT: ButlerEntity, **P](
+    func: Callable[Concatenate[EntityT, P], Coroutine[Any, Any, Any]],
+) -> Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]]:
+    """Wrap an entity action in `async_plex_command`."""
+
+    async def handler(self: EntityT, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        async with async_plex_command(self.coordinator):
+            await func(self, *args, **kwargs)
+
+    return handler

@@ -1,0 +1,120 @@
+"""Actions: start or stop all butler tasks, or one, on a chosen server."""
+
+from __future__ import annotations
+
+import re
+
+import probatio as vol
+
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.service import async_get_config_entry
+
+from .const import CONF_TASK, DOMAIN
+from .coordinator import ButlerConfigEntry, ButlerCoordinator
+from .helpers import async_plex_command
+
+SERVICE_START_ALL = "start_all"
+SERVICE_STOP_ALL = "stop_all"
+SERVICE_START_TASK = "start_task"
+SERVICE_STOP_TASK = "stop_task"
+
+SERVER_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
+TASK_SCHEMA = SERVER_SCHEMA.extend({vol.Required(CONF_TASK): cv.string})
+
+_NOT_WORD = re.compile(r"[^a-z0-9]")
+
+
+def _coordinator(call: ServiceCall) -> ButlerCoordinator:
+    """Find the chosen server; optional only while exactly one is set up."""
+    entry: ButlerConfigEntry = async_get_config_entry(
+        call.hass, DOMAIN, call.data.get(ATTR_CONFIG_ENTRY_ID)
+    )
+    return entry.runtime_data
+
+
+def _task_name(coordinator: ButlerCoordinator, asked: str) -> str:
+    """Find the server's name for the task asked for.
+
+    People and voice assistants write "backup database" or
+    "ButlerTaskGenerateIntroMarkers" alike, so names match ignoring case,
+    spaces and the "ButlerTask" prefix.
+    """
+    wanted = _key(asked)
+    for name, task in coordinator.data.tasks.items():
+        if wanted in (
+            _key(name),
+            _key(name.removeprefix("ButlerTask")),
+            _key(task.display_name),
+        ):
+            return name
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="unknown_task",
+        translation_placeholders={
+            "task": asked,
+            "server": coordinator.config_entry.title,
+        },
+    )
+
+
+def _key(text: str) -> str:
+    return _NOT_WORD.sub("", text.lower())
+
+
+async def _async_start_all(call: ServiceCall) -> None:
+    coordinator = _coordinator(call)
+    async with async_plex_command(coordinator):
+        await coordinator.client.async_start_all()
+
+
+async def _async_stop_all(call: ServiceCall) -> None:
+    coordinator = _coordinator(call)
+    async with async_plex_command(coordinator):
+        await coordinator.client.async_stop_all()
+
+
+async def _async_start_task(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call)
+    name = _task_name(coordinator, call.data[CONF_TASK])
+    async with async_plex_command(coordinator):
+        result = await coordinator.client.async_start_task(name)
+    return {"task": name, "result": result.value}
+
+
+async def _async_stop_task(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call)
+    name = _task_name(coordinator, call.data[CONF_TASK])
+    async with async_plex_command(coordinator):
+        result = await coordinator.client.async_stop_task(name)
+    return {"task": name, "result": result.value}
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions once, whichever servers are set up."""
+    hass.services.async_register(
+        DOMAIN, SERVICE_START_ALL, _async_start_all, SERVER_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_STOP_ALL, _async_stop_all, SERVER_SCHEMA
+    )
+    for service, handler in (
+        (SERVICE_START_TASK, _async_start_task),
+        (SERVICE_STOP_TASK, _async_stop_task),
+    ):
+        hass.services.async_register(
+            DOMAIN,
+            service,
+            handler,
+            TASK_SCHEMA,
+            supports_response=SupportsResponse.OPTIONAL,
+        )
