@@ -18,7 +18,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import instance_id
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .const import DOMAIN
+from .const import DOMAIN, REQUEST_TIMEOUT
 from .plex import (
     PlexAuthenticationError,
     PlexClient,
@@ -51,6 +51,7 @@ async def async_create_client(
         verify_ssl=data[CONF_VERIFY_SSL],
         token=data[CONF_TOKEN],
         client_identifier=await instance_id.async_get(hass),
+        request_timeout=REQUEST_TIMEOUT,
         product=PRODUCT,
         product_version=PRODUCT_VERSION,
         device_name=hass.config.location_name,
@@ -61,8 +62,10 @@ async def async_create_client(
 async def async_plex_command(coordinator: ButlerCoordinator) -> AsyncIterator[None]:
     """Run a command: translate its errors, then show the server's new state.
 
-    A refused token starts reauthentication. A missing task is refreshed
-    too, so its entities go away instead of failing again.
+    The refresh is not debounced: people press one button after another
+    and each should show its effect. A refused token starts
+    reauthentication. A missing task is refreshed too, so its entities go
+    away instead of failing again.
     """
     try:
         yield
@@ -72,7 +75,7 @@ async def async_plex_command(coordinator: ButlerCoordinator) -> AsyncIterator[No
             translation_domain=DOMAIN, translation_key="invalid_auth"
         ) from err
     except PlexTaskNotFoundError as err:
-        await coordinator.async_request_refresh()
+        await coordinator.async_refresh()
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="task_not_found",
@@ -90,7 +93,7 @@ async def async_plex_command(coordinator: ButlerCoordinator) -> AsyncIterator[No
             translation_key="unexpected_response",
             translation_placeholders={"error": str(err)},
         ) from err
-    await coordinator.async_request_refresh()
+    await coordinator.async_refresh()
 
 
 def butler_command[EntityT: ButlerEntity, **P](
