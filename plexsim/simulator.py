@@ -1,0 +1,490 @@
+"""A Plex Media Server stand-in for the butler API, served by aiohttp.
+
+It follows ``shared/plex-butler-api.md``: XML unless the client asks for
+JSON, the HTML 401 without a valid token, start-all by the butler's rules,
+tasks that run for a while and show as one butler activity. Tests switch on
+faults (down, slow, 500s, HTML, malformed bodies) and change the task list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+import json
+import random
+from typing import Any
+import uuid
+from xml.sax.saxutils import quoteattr
+
+from aiohttp import web
+
+from .catalog import SimSetting, SimTask, default_settings, default_tasks
+
+UNAUTHORIZED_HTML = (
+    "<html><head><title>Unauthorized</title></head>"
+    "<body><h1>401 Unauthorized</h1></body></html>"
+)
+ERROR_PAGE_HTML = (
+    "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    "<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+type Attributes = Mapping[str, str | int | bool | None]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """A request as the simulator saw it, for tests to inspect."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class Faults:
+    """Misbehaviour a test can switch on and off at run time."""
+
+    server_error: bool = False
+    html: bool = False
+    malformed: bool = False
+    _slow: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    def __post_init__(self) -> None:
+        """Start fast: the event is set while requests may go through."""
+        self._slow.set()
+
+    @property
+    def slow(self) -> bool:
+        """Whether requests hang until the fault is switched off."""
+        return not self._slow.is_set()
+
+    @slow.setter
+    def slow(self, on: bool) -> None:
+        if on:
+            self._slow.clear()
+        else:
+            self._slow.set()
+
+    async def wait_unless_slow(self) -> None:
+        """Hang while slow; waits on an event, so no clock is involved."""
+        await self._slow.wait()
+
+
+class PlexSimulator:
+    """A simulated Plex Media Server with a butler."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        shared_token: str | None = None,
+        friendly_name: str = "Plex Server",
+        machine_identifier: str = "3f4c2b0e9d8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e",
+        version: str = "1.43.2.10162-2e8e5f84a",
+        task_duration: float = 8.0,
+        window: tuple[int, int] = (2, 5),
+        now: Callable[[], datetime] = datetime.now,
+        tasks: list[SimTask] | None = None,
+    ) -> None:
+        """Describe the server; nothing listens until `start`."""
+        self.token = token
+        self.shared_token = shared_token
+        self.friendly_name = friendly_name
+        self.machine_identifier = machine_identifier
+        self.version = version
+        self.task_duration = task_duration
+        self.now = now
+        self.tasks: dict[str, SimTask] = {
+            task.name: task
+            for task in (tasks if tasks is not None else default_tasks())
+        }
+        self._settings: dict[str, SimSetting] = {
+            s.id: s for s in default_settings(window, friendly_name)
+        }
+        for name, task in self.tasks.items():
+            if (setting := self._settings.get(f"ButlerTask{name}")) is not None:
+                setting.value = "1" if task.enabled else "0"
+        self.running: dict[str, asyncio.TimerHandle] = {}
+        self.queued: dict[str, asyncio.TimerHandle] = {}
+        self.requests: list[RecordedRequest] = []
+        self.faults = Faults()
+        self.port = 0
+        self.host = "127.0.0.1"
+        self._run_id = str(uuid.uuid4())
+        self._run_total = 0
+        self._run_done = 0
+        self._runner: web.AppRunner | None = None
+        self._app = self._make_app()
+
+    # --- lifecycle -----------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Listen on host and port (0 picks a free one); returns the port."""
+        self.host = host
+        runner = web.AppRunner(
+            self._app, handle_signals=False, access_log=None, shutdown_timeout=0.1
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop listening and forget running tasks."""
+        self.faults.slow = False
+        for handle in [*self.running.values(), *self.queued.values()]:
+            handle.cancel()
+        self.running.clear()
+        self.queued.clear()
+        await self.go_down()
+
+    async def go_down(self) -> None:
+        """Close the listening socket: clients get "connection refused"."""
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def go_up(self) -> None:
+        """Listen again on the same port."""
+        if self._runner is None:
+            self._app = self._make_app()
+            await self.start(self.host, self.port)
+
+    # --- the butler ------------------------------------------------------------
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """Setting values by id, as text."""
+        return {s.id: s.value for s in self._settings.values()}
+
+    def add_task(
+        self,
+        name: str,
+        *,
+        interval: int = 1,
+        enabled: bool = True,
+        randomized: bool = False,
+        title: str | None = None,
+    ) -> None:
+        """Make the server list one more task (as after an upgrade)."""
+        self.tasks[name] = SimTask(name, interval, enabled, randomized, title)
+
+    def remove_task(self, name: str) -> None:
+        """Make the server forget a task."""
+        self.tasks.pop(name, None)
+        self.finish_task(name)
+
+    def start_task(self, name: str) -> bool:
+        """Start a task now; False when it already runs. KeyError when unknown."""
+        task = self.tasks[name]
+        if name in self.running:
+            return False
+        if not self.running:
+            self._run_id = str(uuid.uuid4())
+            self._run_total = self._run_done = 0
+        self._run_total += 1
+        if (queued := self.queued.pop(name, None)) is not None:
+            queued.cancel()
+        loop = asyncio.get_running_loop()
+        self.running[name] = loop.call_later(self.task_duration, self.finish_task, name)
+        task.last_run = self.now().date()
+        return True
+
+    def finish_task(self, name: str) -> None:
+        """End a running task as if its work were done."""
+        if (handle := self.running.pop(name, None)) is not None:
+            handle.cancel()
+            self._run_done += 1
+
+    def finish_all(self) -> None:
+        """End every running task."""
+        for name in list(self.running):
+            self.finish_task(name)
+
+    def start_all(self) -> None:
+        """Start what is due, by the four rules of `POST /butler`."""
+        now = self.now()
+        inside = self._inside_window(now.hour)
+        loop = asyncio.get_running_loop()
+        for task in list(self.tasks.values()):
+            if not task.enabled or not self._due_today(task, now):
+                continue
+            if task.randomized and inside:
+                if task.name not in self.queued and task.name not in self.running:
+                    delay = random.uniform(0, self._seconds_left_in_window(now))
+                    self.queued[task.name] = loop.call_later(
+                        delay, self._start_queued, task.name
+                    )
+            else:
+                self.start_task(task.name)
+
+    def stop_all(self) -> None:
+        """Stop everything and clear the queue."""
+        for handle in self.queued.values():
+            handle.cancel()
+        self.queued.clear()
+        for handle in self.running.values():
+            handle.cancel()
+        self.running.clear()
+
+    def _start_queued(self, name: str) -> None:
+        self.queued.pop(name, None)
+        if name in self.tasks:
+            self.start_task(name)
+
+    def _window(self) -> tuple[int, int]:
+        return (
+            int(self._settings["ButlerStartHour"].value),
+            int(self._settings["ButlerEndHour"].value),
+        )
+
+    def _inside_window(self, hour: int) -> bool:
+        start, end = self._window()
+        if start <= end:
+            return start <= hour < end
+        return hour >= start or hour < end
+
+    def _seconds_left_in_window(self, now: datetime) -> float:
+        _, end = self._window()
+        hours = (end - now.hour) % 24 or 24
+        return max(hours * 3600 - now.minute * 60 - now.second, 1.0)
+
+    @staticmethod
+    def _due_today(task: SimTask, now: datetime) -> bool:
+        if task.last_run is None:
+            return True
+        return (now.date() - task.last_run).days >= task.interval
+
+    # --- HTTP ------------------------------------------------------------------
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/identity", self._identity)
+        app.router.add_get("/", self._root)
+        app.router.add_get("/butler", self._list_tasks)
+        app.router.add_post("/butler", self._start_all)
+        app.router.add_delete("/butler", self._stop_all)
+        app.router.add_post("/butler/{task}", self._start_one)
+        app.router.add_delete("/butler/{task}", self._stop_one)
+        app.router.add_get("/activities", self._activities)
+        app.router.add_get("/:/prefs", self._get_prefs)
+        app.router.add_put("/:/prefs", self._put_prefs)
+        return app
+
+    @web.middleware
+    async def _middleware(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        self.requests.append(
+            RecordedRequest(
+                request.method,
+                request.path,
+                dict(request.query),
+                dict(request.headers),
+            )
+        )
+        await self.faults.wait_unless_slow()
+        if self.faults.server_error:
+            return web.Response(status=500, text="Internal Server Error")
+        if self.faults.html:
+            return web.Response(text=ERROR_PAGE_HTML, content_type="text/html")
+        if request.path != "/identity":
+            token = request.headers.get("X-Plex-Token") or request.query.get(
+                "X-Plex-Token"
+            )
+            allowed = {self.token}
+            if request.path == "/" and self.shared_token:
+                allowed.add(self.shared_token)
+            if token not in allowed:
+                return web.Response(
+                    status=401, text=UNAUTHORIZED_HTML, content_type="text/html"
+                )
+        return await handler(request)
+
+    def _document(
+        self,
+        request: web.Request,
+        root: str,
+        attributes: Attributes,
+        children: tuple[str, list[Attributes]] | None = None,
+    ) -> web.Response:
+        """Render one container as XML, or as JSON when the client asks for it."""
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        if wants_json:
+            body: dict[str, Any] = {
+                k: v for k, v in attributes.items() if v is not None
+            }
+            if children is not None:
+                tag, items = children
+                body[tag] = [
+                    {k: v for k, v in i.items() if v is not None} for i in items
+                ]
+            text = json.dumps({root: body})
+            if self.faults.malformed:
+                text = text[: len(text) // 2]
+            return web.Response(text=text, content_type="application/json")
+        text = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}{_xml_attributes(attributes)}'
+        if children is None:
+            text += " />\n"
+        else:
+            tag, items = children
+            inner = "".join(f"<{tag}{_xml_attributes(item)} />\n" for item in items)
+            text += f">\n{inner}</{root}>\n"
+        if self.faults.malformed:
+            text = text[: len(text) // 2]
+        return web.Response(text=text, content_type="text/xml", charset="utf-8")
+
+    async def _identity(self, request: web.Request) -> web.Response:
+        return self._document(
+            request,
+            "MediaContainer",
+            {
+                "size": 0,
+                "claimed": True,
+                "machineIdentifier": self.machine_identifier,
+                "version": self.version,
+            },
+        )
+
+    async def _root(self, request: web.Request) -> web.Response:
+        return self._document(
+            request,
+            "MediaContainer",
+            {
+                "size": 0,
+                "allowCameraUpload": False,
+                "friendlyName": self.friendly_name,
+                "machineIdentifier": self.machine_identifier,
+                "myPlex": True,
+                "platform": "Linux",
+                "platformVersion": "6.1.0",
+                "transcoderActiveVideoSessions": 0,
+                "updatedAt": 1763990000,
+                "version": self.version,
+            },
+        )
+
+    async def _list_tasks(self, request: web.Request) -> web.Response:
+        items: list[Attributes] = [
+            {
+                "name": task.name,
+                "interval": task.interval,
+                "scheduleRandomized": task.randomized,
+                "enabled": task.enabled,
+                "title": task.title,
+                "description": task.description,
+            }
+            for task in self.tasks.values()
+        ]
+        return self._document(request, "ButlerTasks", {}, ("ButlerTask", items))
+
+    async def _start_all(self, request: web.Request) -> web.Response:
+        self.start_all()
+        return web.Response()
+
+    async def _stop_all(self, request: web.Request) -> web.Response:
+        self.stop_all()
+        return web.Response()
+
+    async def _start_one(self, request: web.Request) -> web.Response:
+        name = request.match_info["task"]
+        if name not in self.tasks:
+            return web.Response(status=404)
+        return web.Response(status=200 if self.start_task(name) else 202)
+
+    async def _stop_one(self, request: web.Request) -> web.Response:
+        name = request.match_info["task"]
+        if name not in self.running:
+            return web.Response(status=404)
+        self.running.pop(name).cancel()
+        return web.Response()
+
+    async def _activities(self, request: web.Request) -> web.Response:
+        items: list[Attributes] = []
+        if self.running:
+            current = self.tasks.get(next(iter(self.running)))
+            subtitle = (current.title or current.name) if current else None
+            progress = 100 * self._run_done // max(self._run_total, 1)
+            items.append(
+                {
+                    "uuid": self._run_id,
+                    "type": "butler",
+                    "cancellable": False,
+                    "userID": 1,
+                    "title": "Butler tasks",
+                    "subtitle": subtitle,
+                    "progress": progress,
+                }
+            )
+        return self._document(
+            request, "MediaContainer", {"size": len(items)}, ("Activity", items)
+        )
+
+    async def _get_prefs(self, request: web.Request) -> web.Response:
+        items: list[Attributes] = [
+            {
+                "id": s.id,
+                "label": s.label,
+                "summary": s.summary,
+                "type": s.type,
+                "default": _typed(s.type, s.default),
+                "value": _typed(s.type, s.value),
+                "hidden": s.hidden,
+                "advanced": s.advanced,
+                "group": s.group,
+            }
+            for s in self._settings.values()
+        ]
+        return self._document(
+            request, "MediaContainer", {"size": len(items)}, ("Setting", items)
+        )
+
+    async def _put_prefs(self, request: web.Request) -> web.Response:
+        changes = {k: v for k, v in request.query.items() if k != "X-Plex-Token"}
+        if not changes or any(k not in self._settings for k in changes):
+            return web.Response(status=400, text="Bad Request")
+        for key, value in changes.items():
+            setting = self._settings[key]
+            if setting.type == "bool":
+                lowered = value.strip().lower()
+                if lowered not in _TRUE | _FALSE:
+                    return web.Response(status=400, text="Bad Request")
+                setting.value = "1" if lowered in _TRUE else "0"
+                task = self.tasks.get(key.removeprefix("ButlerTask"))
+                if task is not None:
+                    task.enabled = setting.value == "1"
+            else:
+                setting.value = value
+        return web.Response()
+
+
+def _typed(kind: str, value: str) -> str | int | bool:
+    """Setting values carry their type in JSON, as Plex sends them."""
+    if kind == "bool":
+        return value == "1"
+    if kind == "int":
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _xml_attributes(attributes: Attributes) -> str:
+    parts = []
+    for key, value in attributes.items():
+        if value is None:
+            continue
+        text = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        parts.append(f" {key}={quoteattr(text)}")
+    return "".join(parts)
