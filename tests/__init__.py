@@ -1,0 +1,1 @@
+"""Tests for Butler for Plex."""

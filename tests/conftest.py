@@ -1,0 +1,128 @@
+"""Shared fixtures: a simulated Plex server on 127.0.0.1 and a config entry for it.
+
+The test plugin ships its own ``custom_components`` package; importing ours
+here, before Home Assistant looks, makes the loader find ``butler``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+import custom_components.butler
+from custom_components.butler.const import DOMAIN
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PORT,
+    CONF_SSL,
+    CONF_TOKEN,
+    CONF_VERIFY_SSL,
+    Platform,
+)
+from homeassistant.core import HomeAssistant
+from plexsim import PlexSimulator
+
+TOKEN = "sEcReT-tOkEn-1234"
+SHARED_TOKEN = "shared-user-token-5678"
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's extension, which masks ids and times.
+
+    The plugin defines the same fixture, but syrupy's own can win by plugin
+    order; a conftest fixture always wins.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load integrations from custom_components."""
+
+
+@pytest.fixture
+async def simulator(socket_enabled: None) -> AsyncIterator[PlexSimulator]:
+    """A Plex server with the real 1.43.2 task list, listening on 127.0.0.1.
+
+    The test plugin blocks sockets; `socket_enabled` lets this one listen,
+    while connections stay limited to 127.0.0.1.
+    """
+    sim = PlexSimulator(
+        token=TOKEN,
+        shared_token=SHARED_TOKEN,
+        friendly_name="Plex Server",
+        task_duration=600,
+    )
+    await sim.start(host="127.0.0.1", port=0)
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+def entry_data(simulator: PlexSimulator) -> dict[str, Any]:
+    """What the config flow stores for the simulated server."""
+    return {
+        CONF_HOST: "127.0.0.1",
+        CONF_PORT: simulator.port,
+        CONF_SSL: False,
+        CONF_VERIFY_SSL: True,
+        CONF_TOKEN: TOKEN,
+    }
+
+
+@pytest.fixture
+def mock_config_entry(
+    simulator: PlexSimulator, entry_data: dict[str, Any]
+) -> MockConfigEntry:
+    """A config entry for the simulated server, not yet added."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator.friendly_name,
+        unique_id=simulator.machine_identifier,
+        data=entry_data,
+    )
+
+
+@pytest.fixture
+def platforms() -> list[Platform] | None:
+    """Load every platform unless a test module narrows it."""
+    return None
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    platforms: list[Platform] | None,
+) -> MockConfigEntry:
+    """Set up the integration for the simulated server."""
+    mock_config_entry.add_to_hass(hass)
+    if platforms is None:
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    else:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(custom_components.butler, "PLATFORMS", platforms)
+            assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry
+
+
+async def take_down(simulator: PlexSimulator) -> None:
+    """Make the server refuse connections."""
+    await simulator.go_down()
+
+
+async def bring_up(simulator: PlexSimulator) -> None:
+    """Let the server answer again, on the same port."""
+    await simulator.go_up()
+
+
+def set_fault(simulator: PlexSimulator, fault: str, on: bool = True) -> None:
+    """Switch one of the simulator's fault modes: server_error, html, malformed, slow."""
+    setattr(simulator.faults, fault, on)

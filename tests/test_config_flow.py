@@ -1,0 +1,192 @@
+"""The config flow: adding a server, each way it can fail, reauth and reconfigure."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.butler.const import DOMAIN
+from custom_components.butler.plex import PlexResponseError
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from plexsim import PlexSimulator
+
+from .conftest import SHARED_TOKEN, TOKEN, bring_up, set_fault, take_down
+
+
+async def _start_user_flow(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    return result["flow_id"]
+
+
+async def test_user_flow_creates_entry(
+    hass: HomeAssistant, simulator: PlexSimulator, entry_data: dict[str, Any]
+) -> None:
+    flow_id = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, entry_data)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == simulator.friendly_name
+    assert result["data"] == entry_data
+    assert result["result"].unique_id == simulator.machine_identifier
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.plex_server_butler_running") is not None
+
+
+async def test_form_defaults(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    schema = result["data_schema"].schema
+    defaults = {str(key): key.default() for key in schema if callable(key.default)}
+    assert defaults == {"port": 32400, "ssl": False, "verify_ssl": True}
+
+
+@pytest.mark.parametrize(
+    ("breakage", "error"),
+    [
+        ("wrong_token", "invalid_auth"),
+        ("shared_token", "not_admin"),
+        ("bad_host", "invalid_host"),
+        ("down", "cannot_connect"),
+        ("html", "not_plex"),
+        ("server_error", "cannot_connect"),
+        ("unreadable_tasks", "unexpected_response"),
+    ],
+)
+async def test_user_flow_errors_then_recovers(
+    hass: HomeAssistant,
+    simulator: PlexSimulator,
+    entry_data: dict[str, Any],
+    breakage: str,
+    error: str,
+) -> None:
+    data = dict(entry_data)
+    unreadable = patch(
+        "custom_components.butler.plex.PlexClient.async_get_tasks",
+        side_effect=PlexResponseError("GET /butler: malformed XML"),
+    )
+    if breakage == "wrong_token":
+        data[CONF_TOKEN] = "wrong-token"
+    elif breakage == "shared_token":
+        data[CONF_TOKEN] = SHARED_TOKEN
+    elif breakage == "bad_host":
+        data[CONF_HOST] = "http://127.0.0.1"
+    elif breakage == "down":
+        await take_down(simulator)
+    elif breakage in ("html", "server_error"):
+        set_fault(simulator, breakage)
+
+    flow_id = await _start_user_flow(hass)
+    if breakage == "unreadable_tasks":
+        with unreadable:
+            result = await hass.config_entries.flow.async_configure(flow_id, data)
+    else:
+        result = await hass.config_entries.flow.async_configure(flow_id, data)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+    if breakage == "down":
+        await bring_up(simulator)
+    elif breakage in ("html", "server_error"):
+        set_fault(simulator, breakage, on=False)
+    result = await hass.config_entries.flow.async_configure(flow_id, entry_data)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_same_server_twice_aborts(
+    hass: HomeAssistant, init_integration: MockConfigEntry, entry_data: dict[str, Any]
+) -> None:
+    flow_id = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, entry_data)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reauth(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    simulator.token = "rotated-token"
+    result = await init_integration.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "still-wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "rotated-token"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert init_integration.data[CONF_TOKEN] == "rotated-token"
+
+
+async def test_reauth_against_another_server_aborts(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    other = PlexSimulator(token="other", machine_identifier="another-machine")
+    await other.start(host="127.0.0.1", port=0)
+    try:
+        hass.config_entries.async_update_entry(
+            init_integration, data={**init_integration.data, CONF_PORT: other.port}
+        )
+        result = await init_integration.start_reauth_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_TOKEN: "other"}
+        )
+    finally:
+        await other.stop()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_server"
+    assert init_integration.data[CONF_TOKEN] == TOKEN
+
+
+async def test_reconfigure(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    entry_data: dict[str, Any],
+) -> None:
+    result = await init_integration.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    new_address = {k: v for k, v in entry_data.items() if k != CONF_TOKEN}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**new_address, CONF_VERIFY_SSL: False}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert init_integration.data[CONF_VERIFY_SSL] is False
+    assert init_integration.data[CONF_TOKEN] == TOKEN
+
+
+async def test_reconfigure_errors(
+    hass: HomeAssistant, init_integration: MockConfigEntry, entry_data: dict[str, Any]
+) -> None:
+    other = PlexSimulator(token=TOKEN, machine_identifier="another-machine")
+    await other.start(host="127.0.0.1", port=0)
+    new_address = {k: v for k, v in entry_data.items() if k != CONF_TOKEN}
+    try:
+        result = await init_integration.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**new_address, CONF_HOST: "http://nope"}
+        )
+        assert result["errors"] == {"base": "invalid_host"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**new_address, CONF_PORT: other.port}
+        )
+    finally:
+        await other.stop()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_server"

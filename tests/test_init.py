@@ -1,0 +1,183 @@
+"""Setting up, unloading, losing the server, losing the token, following its tasks."""
+
+from __future__ import annotations
+
+import logging
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.butler.const import DOMAIN, SCAN_INTERVAL
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from plexsim import PlexSimulator
+
+from .conftest import TOKEN, bring_up, set_fault, take_down
+
+RUNNING = "binary_sensor.plex_server_butler_running"
+BACKUP = "button.plex_server_back_up_database"
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    freezer.tick(SCAN_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.states.get(RUNNING).state == STATE_OFF
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    assert hass.states.get(RUNNING).state == STATE_UNAVAILABLE
+
+
+async def test_server_down_at_setup_retries(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await take_down(simulator)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_garbage_at_setup_retries(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    set_fault(simulator, "malformed")
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_refused_token_at_setup_asks_for_reauth(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    simulator.token = "rotated"
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    (flow,) = hass.config_entries.flow.async_progress()
+    assert flow["context"]["source"] == SOURCE_REAUTH
+    assert flow["context"]["entry_id"] == mock_config_entry.entry_id
+
+
+async def test_refused_token_while_running_asks_for_reauth(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    simulator.token = "rotated"
+    await _tick(hass, freezer)
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+@pytest.mark.parametrize("fault", ["down", "server_error", "html", "malformed"])
+async def test_unavailable_and_back_logged_once(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+) -> None:
+    if fault == "down":
+        await take_down(simulator)
+    else:
+        set_fault(simulator, fault)
+    await _tick(hass, freezer)
+    await _tick(hass, freezer)
+    assert hass.states.get(RUNNING).state == STATE_UNAVAILABLE
+    assert hass.states.get(BACKUP).state == STATE_UNAVAILABLE
+    failures = [r for r in caplog.records if "Error fetching" in r.getMessage()]
+    assert len(failures) == 1
+
+    if fault == "down":
+        await bring_up(simulator)
+    else:
+        set_fault(simulator, fault, on=False)
+    await _tick(hass, freezer)
+    await _tick(hass, freezer)
+    assert hass.states.get(RUNNING).state == STATE_OFF
+    recoveries = [r for r in caplog.records if "recovered" in r.getMessage()]
+    assert len(recoveries) == 1
+
+
+async def test_slow_server_times_out(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+) -> None:
+    # Real time, not the frozen clock: the client's timeout runs on the loop's clock.
+    with patch("custom_components.butler.helpers.REQUEST_TIMEOUT", 0.05):
+        mock_config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    coordinator = mock_config_entry.runtime_data
+    simulator.faults.slow = True
+    await coordinator.async_refresh()
+    assert hass.states.get(RUNNING).state == STATE_UNAVAILABLE
+    assert "timed out" in str(coordinator.last_exception)
+    simulator.faults.slow = False
+    await coordinator.async_refresh()
+    assert hass.states.get(RUNNING).state == STATE_OFF
+
+
+async def test_tasks_come_and_go_without_reload(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    simulator.add_task("GenerateBlurHashes", interval=1, enabled=True)
+    simulator.add_task("ButlerTaskTidyPosters", interval=2, enabled=False)
+    await _tick(hass, freezer)
+    assert hass.states.get("button.plex_server_generate_image_placeholders") is not None
+    # A task nobody has named yet is named from the server's code name.
+    assert hass.states.get("button.plex_server_tidy_posters") is not None
+
+    simulator.remove_task("BackupDatabase")
+    await _tick(hass, freezer)
+    assert hass.states.get(BACKUP) is None
+    assert entity_registry.async_get(BACKUP) is None
+    assert hass.states.get("switch.plex_server_back_up_database_schedule") is None
+    assert init_integration.state is ConfigEntryState.LOADED
+
+
+async def test_token_never_logged(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    for fault in ("server_error", "html", "malformed"):
+        set_fault(simulator, fault)
+        await _tick(hass, freezer)
+        set_fault(simulator, fault, on=False)
+    await take_down(simulator)
+    await _tick(hass, freezer)
+    await bring_up(simulator)
+    simulator.token = "rotated"
+    await _tick(hass, freezer)
+
+    assert any(DOMAIN in record.name for record in caplog.records)
+    assert TOKEN not in caplog.text
+    for record in caplog.records:
+        assert TOKEN not in record.getMessage()

@@ -1,0 +1,401 @@
+"""The Plex client on recorded payloads: both formats, odd encodings, garbage."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+
+from custom_components.butler.plex import (
+    ButlerTask,
+    PlexAuthenticationError,
+    PlexClient,
+    PlexConnectionError,
+    PlexResponseError,
+    PlexTaskNotFoundError,
+    StartResult,
+    StopResult,
+    readable_task_name,
+)
+from custom_components.butler.plex.client import decode_container
+from custom_components.butler.plex.models import Setting, as_bool, as_int
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BASE = "http://plex.local:32400"
+TOKEN = "client-test-token"
+
+EXPECTED_TASKS = [
+    ButlerTask(
+        name="BackupDatabase",
+        enabled=True,
+        interval_days=3,
+        schedule_randomized=False,
+        title="Backup Database",
+        description="Create a backup copy of the server's database in the configured backup directory",
+    ),
+    ButlerTask("OptimizeDatabase", True, 7, False, None, None),
+    ButlerTask("DeepMediaAnalysis", False, 1, True, None, None),
+]
+
+
+@pytest.fixture
+async def session(
+    aioclient_mock: AiohttpClientMocker,
+) -> AsyncIterator[aiohttp.ClientSession]:
+    session = aioclient_mock.create_session(asyncio.get_running_loop())
+    yield session
+    await session.close()
+
+
+@pytest.fixture
+def client(session: aiohttp.ClientSession) -> PlexClient:
+    return PlexClient(
+        session, "plex.local", token=TOKEN, client_identifier="test-client-id"
+    )
+
+
+@pytest.mark.parametrize("fixture", ["butler_tasks.xml", "butler_tasks.json"])
+async def test_tasks_in_both_formats(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker, fixture: str
+) -> None:
+    aioclient_mock.get(f"{BASE}/butler", text=(FIXTURES / fixture).read_text())
+    assert await client.async_get_tasks() == EXPECTED_TASKS
+
+
+async def test_token_and_identity_travel_as_headers(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.get(f"{BASE}/butler", text='{"ButlerTasks": {}}')
+    assert await client.async_get_tasks() == []
+    _, url, _, headers = aioclient_mock.mock_calls[0]
+    assert TOKEN not in str(url)
+    assert headers["X-Plex-Token"] == TOKEN
+    assert headers["X-Plex-Client-Identifier"] == "test-client-id"
+    assert headers["X-Plex-Product"] == "Butler for Plex"
+    assert headers["Accept"] == "application/json"
+    assert TOKEN not in repr(client)
+
+
+async def test_identity_is_asked_without_token(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.get(
+        f"{BASE}/identity",
+        text='<MediaContainer size="0" claimed="1" machineIdentifier="abc" version="1.43.2.10162-abc"/>',
+    )
+    identity = await client.async_get_identity()
+    assert (identity.machine_identifier, identity.version, identity.claimed) == (
+        "abc",
+        "1.43.2.10162-abc",
+        True,
+    )
+    assert "X-Plex-Token" not in aioclient_mock.mock_calls[0][3]
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/identity", "async_get_identity"), ("/", "async_get_server_info")],
+)
+async def test_container_without_machine_identifier(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker, path: str, method: str
+) -> None:
+    aioclient_mock.get(f"{BASE}{path}", text='{"MediaContainer": {"size": 0}}')
+    with pytest.raises(PlexResponseError, match="machineIdentifier"):
+        await getattr(client, method)()
+
+
+async def test_server_info_defaults(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.get(
+        f"{BASE}/",
+        json={
+            "MediaContainer": {
+                "machineIdentifier": "abc",
+                "version": 1.43,
+                "extra": [1],
+            }
+        },
+    )
+    info = await client.async_get_server_info()
+    assert info.friendly_name == "Plex Media Server"
+    assert info.version == "1.43"
+    assert info.platform is None
+
+
+async def test_activities_and_settings(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.get(
+        f"{BASE}/activities",
+        text='<MediaContainer size="1"><Activity uuid="u1" type="butler" cancellable="0" userID="1" title="Butler tasks" subtitle="Backing up" progress="40"/></MediaContainer>',
+    )
+    aioclient_mock.get(
+        f"{BASE}/:/prefs",
+        json={
+            "MediaContainer": {
+                "Setting": [
+                    {
+                        "id": "ButlerTaskBackupDatabase",
+                        "type": "bool",
+                        "value": True,
+                        "default": False,
+                    },
+                    {"id": "ButlerStartHour", "type": "int", "value": 2, "default": 2},
+                    {"type": "text", "value": "no id"},
+                    "not an object",
+                ]
+            }
+        },
+    )
+    (activity,) = await client.async_get_activities()
+    assert activity.is_butler
+    assert (activity.progress, activity.subtitle, activity.cancellable) == (
+        40,
+        "Backing up",
+        False,
+    )
+    settings = await client.async_get_settings()
+    assert set(settings) == {"ButlerTaskBackupDatabase", "ButlerStartHour"}
+    assert settings["ButlerTaskBackupDatabase"].is_on
+    assert settings["ButlerTaskBackupDatabase"].default == "0"
+    assert settings["ButlerStartHour"].value == "2"
+
+
+async def test_single_json_object_counts_as_a_list(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.get(
+        f"{BASE}/butler",
+        json={
+            "ButlerTasks": {
+                "ButlerTask": {"name": "Solo", "enabled": 1, "interval": "2"}
+            }
+        },
+    )
+    (task,) = await client.async_get_tasks()
+    assert (task.name, task.enabled, task.interval_days, task.display_name) == (
+        "Solo",
+        True,
+        2,
+        "Solo",
+    )
+
+
+async def test_tasks_without_name_are_skipped(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.get(
+        f"{BASE}/butler",
+        text='<ButlerTasks><ButlerTask enabled="1"/><ButlerTask name="  "/><ButlerTask name="X" unknown="y"/></ButlerTasks>',
+    )
+    assert [task.name for task in await client.async_get_tasks()] == ["X"]
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(200, StartResult.STARTED), (202, StartResult.ALREADY_RUNNING)],
+)
+async def test_start_task(
+    client: PlexClient,
+    aioclient_mock: AiohttpClientMocker,
+    status: int,
+    expected: StartResult,
+) -> None:
+    aioclient_mock.post(f"{BASE}/butler/BackupDatabase", status=status)
+    assert await client.async_start_task("BackupDatabase") is expected
+
+
+async def test_start_unknown_task(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.post(f"{BASE}/butler/Gone", status=404)
+    with pytest.raises(PlexTaskNotFoundError) as err:
+        await client.async_start_task("Gone")
+    assert err.value.task == "Gone"
+
+
+async def test_task_names_are_quoted(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.post(f"{BASE}/butler/a%2F..%2Fb%3Fc", status=200)
+    assert await client.async_start_task("a/../b?c") is StartResult.STARTED
+    assert str(aioclient_mock.mock_calls[0][1]).endswith("/butler/a%2F..%2Fb%3Fc")
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(200, StopResult.STOPPED), (404, StopResult.NOT_RUNNING)],
+)
+async def test_stop_task(
+    client: PlexClient,
+    aioclient_mock: AiohttpClientMocker,
+    status: int,
+    expected: StopResult,
+) -> None:
+    aioclient_mock.delete(f"{BASE}/butler/BackupDatabase", status=status)
+    assert await client.async_stop_task("BackupDatabase") is expected
+
+
+@pytest.mark.parametrize(
+    ("method", "call"),
+    [
+        ("post", lambda c: c.async_start_task("X")),
+        ("delete", lambda c: c.async_stop_task("X")),
+    ],
+)
+async def test_task_command_refused(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker, method: str, call: Any
+) -> None:
+    aioclient_mock.request(method, f"{BASE}/butler/X", status=400)
+    with pytest.raises(PlexResponseError, match="400"):
+        await call(client)
+
+
+async def test_start_and_stop_all(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.post(f"{BASE}/butler", status=200)
+    aioclient_mock.delete(f"{BASE}/butler", status=400)
+    await client.async_start_all()
+    with pytest.raises(PlexResponseError, match="DELETE /butler answered 400"):
+        await client.async_stop_all()
+
+
+async def test_set_setting(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.put(f"{BASE}/:/prefs?ButlerTaskBackupDatabase=false", status=200)
+    aioclient_mock.put(f"{BASE}/:/prefs?ButlerStartHour=3", status=200)
+    aioclient_mock.put(f"{BASE}/:/prefs?Nope=1", status=400)
+    await client.async_set_setting("ButlerTaskBackupDatabase", False)
+    await client.async_set_setting("ButlerStartHour", 3)
+    with pytest.raises(PlexResponseError, match="Nope"):
+        await client.async_set_setting("Nope", "1")
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_refused_token(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker, status: int
+) -> None:
+    aioclient_mock.get(
+        f"{BASE}/butler",
+        status=status,
+        text=(FIXTURES / "unauthorized.html").read_text(),
+    )
+    with pytest.raises(PlexAuthenticationError) as err:
+        await client.async_get_tasks()
+    assert TOKEN not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("mock", "error", "message"),
+    [
+        ({"status": 500}, PlexConnectionError, "answered 500"),
+        ({"exc": TimeoutError()}, PlexConnectionError, "timed out"),
+        (
+            {"exc": aiohttp.ClientConnectionError("refused")},
+            PlexConnectionError,
+            "refused",
+        ),
+        ({"status": 302}, PlexResponseError, "answered 302"),
+        (
+            {"text": (FIXTURES / "unauthorized.html").read_text()},
+            PlexResponseError,
+            "<html>",
+        ),
+        ({"text": "<ButlerTasks><ButlerTask"}, PlexResponseError, "malformed XML"),
+        ({"text": '{"ButlerTasks": ['}, PlexResponseError, "malformed JSON"),
+        ({"text": '{"MediaContainer": {}}'}, PlexResponseError, "no ButlerTasks"),
+        ({"text": "[1, 2]"}, PlexResponseError, "neither XML nor JSON"),
+        ({"text": ""}, PlexResponseError, "neither XML nor JSON"),
+    ],
+)
+async def test_bad_answers(
+    client: PlexClient,
+    aioclient_mock: AiohttpClientMocker,
+    mock: dict[str, Any],
+    error: type[Exception],
+    message: str,
+) -> None:
+    aioclient_mock.get(f"{BASE}/butler", **mock)
+    with pytest.raises(error, match=message) as err:
+        await client.async_get_tasks()
+    assert TOKEN not in str(err.value)
+
+
+def test_client_refuses_unusable_host(session: aiohttp.ClientSession) -> None:
+    with pytest.raises(ValueError, match=r"(?i)host"):
+        PlexClient(session, "http://plex.local", token=TOKEN, client_identifier="x")
+
+
+def test_https_base_url(session: aiohttp.ClientSession) -> None:
+    client = PlexClient(
+        session,
+        "fe80::1",
+        token=TOKEN,
+        client_identifier="x",
+        ssl=True,
+        port=443,
+    )
+    assert str(client.base_url) == "https://[fe80::1]"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (True, True),
+        (0, False),
+        (1, True),
+        (2.0, True),
+        ("1", True),
+        (" TRUE ", True),
+        ("0", False),
+        ("false", False),
+        ("", False),
+        ("maybe", False),
+        (None, False),
+    ],
+)
+def test_as_bool(value: Any, expected: bool) -> None:
+    assert as_bool(value) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(3, 3), (3.7, 3), ("7", 7), (" 2.0 ", 2), ("x", None), (None, None), (True, None)],
+)
+def test_as_int(value: Any, expected: int | None) -> None:
+    assert as_int(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ButlerTaskGenerateIntroMarkers", "Generate intro markers"),
+        ("RefreshEpgGuides", "Refresh epg guides"),
+        ("GenerateBlurHashes", "Generate blur hashes"),
+        ("ButlerTask", "Butler task"),
+        ("HTTPCleanup", "HTTP cleanup"),
+        ("x", "x"),
+        ("__", "__"),
+    ],
+)
+def test_readable_task_name(name: str, expected: str) -> None:
+    assert readable_task_name(name) == expected
+
+
+def test_setting_values_are_text() -> None:
+    setting = Setting.from_item({"id": "A", "value": ["odd"], "default": None})
+    assert setting is not None
+    assert (setting.value, setting.default, setting.is_on) == (None, None, False)
+
+
+def test_decode_rejects_wrong_xml_root() -> None:
+    with pytest.raises(PlexResponseError, match="expected <ButlerTasks>"):
+        decode_container("<MediaContainer/>", "ButlerTasks")

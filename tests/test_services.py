@@ -1,0 +1,161 @@
+"""Actions: start_all, stop_all, start_task, stop_task, with good and bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.butler.const import DOMAIN
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
+from plexsim import PlexSimulator
+
+from .conftest import TOKEN, take_down
+
+
+async def _call(
+    hass: HomeAssistant, service: str, data: dict[str, Any], *, response: bool = False
+) -> Any:
+    return await hass.services.async_call(
+        DOMAIN, service, data, blocking=True, return_response=response
+    )
+
+
+async def test_actions_exist_without_a_server(hass: HomeAssistant) -> None:
+    assert await async_setup_component(hass, DOMAIN, {})
+    assert set(hass.services.async_services_for_domain(DOMAIN)) == {
+        "start_all",
+        "stop_all",
+        "start_task",
+        "stop_task",
+    }
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "start_all", {})
+    assert err.value.translation_key == "service_found_no_config_entry_for_domain"
+
+
+async def test_start_and_stop_all(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await _call(hass, "start_all", {})
+    await _call(hass, "stop_all", {ATTR_CONFIG_ENTRY_ID: init_integration.entry_id})
+    calls = [(r.method, r.path) for r in simulator.requests if r.path == "/butler"]
+    assert ("POST", "/butler") in calls
+    assert ("DELETE", "/butler") in calls
+    assert not simulator.running
+
+
+@pytest.mark.parametrize(
+    "asked",
+    ["BackupDatabase", "backup database", "Backup Database", "BACKUPDATABASE"],
+)
+async def test_start_task_by_any_spelling(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    asked: str,
+) -> None:
+    result = await _call(hass, "start_task", {"task": asked}, response=True)
+    assert result == {"task": "BackupDatabase", "result": "started"}
+    assert "BackupDatabase" in simulator.running
+    result = await _call(hass, "start_task", {"task": asked}, response=True)
+    assert result == {"task": "BackupDatabase", "result": "already_running"}
+
+
+async def test_start_task_without_the_prefix(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    result = await _call(
+        hass, "start_task", {"task": "GenerateIntroMarkers"}, response=True
+    )
+    assert result == {"task": "ButlerTaskGenerateIntroMarkers", "result": "started"}
+
+
+async def test_stop_task(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    result = await _call(hass, "stop_task", {"task": "OptimizeDatabase"}, response=True)
+    assert result == {"task": "OptimizeDatabase", "result": "not_running"}
+    await _call(hass, "start_task", {"task": "OptimizeDatabase"})
+    result = await _call(hass, "stop_task", {"task": "OptimizeDatabase"}, response=True)
+    assert result == {"task": "OptimizeDatabase", "result": "stopped"}
+    assert "OptimizeDatabase" not in simulator.running
+
+
+@pytest.mark.parametrize("service", ["start_task", "stop_task"])
+async def test_unknown_task_is_named(
+    hass: HomeAssistant, init_integration: MockConfigEntry, service: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, service, {"task": "MakeCoffee"})
+    assert err.value.translation_key == "unknown_task"
+    assert err.value.translation_placeholders == {
+        "task": "MakeCoffee",
+        "server": "Plex Server",
+    }
+
+
+async def test_task_is_required(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    with pytest.raises(Exception, match="task"):
+        await _call(hass, "start_task", {})
+
+
+async def test_unknown_config_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "start_all", {ATTR_CONFIG_ENTRY_ID: "nope"})
+    assert err.value.translation_key == "service_config_entry_not_found"
+
+
+async def test_two_servers_need_a_choice(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    entry_data: dict[str, Any],
+) -> None:
+    second = PlexSimulator(token=TOKEN, machine_identifier="second-server")
+    await second.start(host="127.0.0.1", port=0)
+    try:
+        other = MockConfigEntry(
+            domain=DOMAIN,
+            title="Second",
+            unique_id="second-server",
+            data={**entry_data, "port": second.port},
+        )
+        other.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(other.entry_id)
+        await hass.async_block_till_done()
+        with pytest.raises(ServiceValidationError) as err:
+            await _call(hass, "stop_all", {})
+        assert (
+            err.value.translation_key
+            == "service_found_multiple_config_entry_for_domain"
+        )
+
+        await _call(
+            hass,
+            "start_task",
+            {ATTR_CONFIG_ENTRY_ID: other.entry_id, "task": "BackupDatabase"},
+        )
+        assert "BackupDatabase" in second.running
+        assert "BackupDatabase" not in simulator.running
+        assert await hass.config_entries.async_unload(other.entry_id)
+    finally:
+        await second.stop()
+
+
+async def test_server_down_during_action(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await take_down(simulator)
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, "start_task", {"task": "BackupDatabase"})
+    assert err.value.translation_key == "cannot_connect"
+    assert TOKEN not in str(err.value)
