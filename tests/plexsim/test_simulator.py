@@ -1,0 +1,348 @@
+"""The simulator behaves as the Plex API doc says, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+import json
+import socket
+import subprocess
+import sys
+from typing import Any
+from xml.etree import ElementTree
+
+import aiohttp
+import pytest
+
+from plexsim import PlexSimulator, SimTask
+from plexsim.simulator import UNAUTHORIZED_HTML
+
+TOKEN = "sim-token"
+AUTH = {"X-Plex-Token": TOKEN}
+JSON = {**AUTH, "Accept": "application/json"}
+
+
+class Clock:
+    """A settable clock for the maintenance-window rules."""
+
+    def __init__(self, when: datetime) -> None:
+        self.when = when
+
+    def __call__(self) -> datetime:
+        return self.when
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 24, 12, 0))
+
+
+@pytest.fixture
+async def sim(socket_enabled: None, clock: Clock) -> AsyncIterator[PlexSimulator]:
+    simulator = PlexSimulator(
+        token=TOKEN, shared_token="shared", now=clock, task_duration=600
+    )
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+async def http(sim: PlexSimulator) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{sim.port}") as session:
+        yield session
+
+
+async def _xml(http: aiohttp.ClientSession, path: str) -> ElementTree.Element:
+    async with http.get(path, headers=AUTH) as response:
+        assert response.status == 200
+        assert response.content_type == "text/xml"
+        return ElementTree.fromstring(await response.text())
+
+
+async def _json(http: aiohttp.ClientSession, path: str) -> Any:
+    async with http.get(path, headers=JSON) as response:
+        assert response.status == 200
+        assert response.content_type == "application/json"
+        return json.loads(await response.text())
+
+
+async def test_identity_needs_no_token(
+    http: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    async with http.get("/identity") as response:
+        root = ElementTree.fromstring(await response.text())
+    assert root.tag == "MediaContainer"
+    assert root.attrib["machineIdentifier"] == sim.machine_identifier
+    assert root.attrib["claimed"] == "1"
+
+
+async def test_root_in_both_formats(http: aiohttp.ClientSession) -> None:
+    assert (await _xml(http, "/")).attrib["friendlyName"] == "Plex Server"
+    assert (await _json(http, "/"))["MediaContainer"]["friendlyName"] == "Plex Server"
+
+
+async def test_task_list_is_the_real_one(http: aiohttp.ClientSession) -> None:
+    root = await _xml(http, "/butler")
+    assert root.tag == "ButlerTasks"
+    tasks = {t.attrib["name"]: t.attrib for t in root}
+    assert len(tasks) == 23
+    assert tasks["BackupDatabase"]["title"] == "Backup Database"
+    assert "title" not in tasks["OptimizeDatabase"]
+    assert tasks["DeepMediaAnalysis"]["enabled"] == "0"
+    assert tasks["DeepMediaAnalysis"]["scheduleRandomized"] == "1"
+
+    body = await _json(http, "/butler")
+    items = body["ButlerTasks"]["ButlerTask"]
+    assert items[1] == {
+        "name": "BackupDatabase",
+        "interval": 3,
+        "scheduleRandomized": False,
+        "enabled": True,
+        "title": "Backup Database",
+        "description": "Create a backup copy of the server's database in the configured backup directory",
+    }
+
+
+@pytest.mark.parametrize("path", ["/", "/butler", "/activities", "/:/prefs"])
+async def test_token_required(http: aiohttp.ClientSession, path: str) -> None:
+    async with http.get(path, headers={"X-Plex-Token": "wrong"}) as response:
+        assert response.status == 401
+        assert response.content_type == "text/html"
+        assert await response.text() == UNAUTHORIZED_HTML
+    async with http.get(path, params={"X-Plex-Token": TOKEN}) as response:
+        assert response.status == 200
+
+
+async def test_shared_token_reads_root_only(http: aiohttp.ClientSession) -> None:
+    async with http.get("/", headers={"X-Plex-Token": "shared"}) as response:
+        assert response.status == 200
+    async with http.get("/butler", headers={"X-Plex-Token": "shared"}) as response:
+        assert response.status == 401
+
+
+async def test_task_runs_then_finishes(
+    http: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    async with http.post("/butler/BackupDatabase", headers=AUTH) as response:
+        assert response.status == 200
+    async with http.post("/butler/BackupDatabase", headers=AUTH) as response:
+        assert response.status == 202
+    async with http.post("/butler/NoSuchTask", headers=AUTH) as response:
+        assert response.status == 404
+
+    (activity,) = (await _json(http, "/activities"))["MediaContainer"]["Activity"]
+    assert activity["type"] == "butler"
+    assert activity["title"] == "Butler tasks"
+    assert activity["subtitle"] == "Backup Database"
+    assert (await _xml(http, "/activities")).attrib["size"] == "1"
+
+    sim.finish_task("BackupDatabase")
+    assert (await _xml(http, "/activities")).attrib["size"] == "0"
+
+
+async def test_task_finishes_by_itself(socket_enabled: None) -> None:
+    sim = PlexSimulator(token=TOKEN, task_duration=0)
+    await sim.start()
+    try:
+        assert sim.start_task("OptimizeDatabase")
+        # A zero duration finishes on the loop's next turn, with no clock involved.
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert not sim.running
+    finally:
+        await sim.stop()
+
+
+async def test_stop_one_and_all(
+    http: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    async with http.delete("/butler/OptimizeDatabase", headers=AUTH) as response:
+        assert response.status == 404
+    sim.start_task("OptimizeDatabase")
+    sim.start_task("CleanOldBundles")
+    async with http.delete("/butler/OptimizeDatabase", headers=AUTH) as response:
+        assert response.status == 200
+    assert set(sim.running) == {"CleanOldBundles"}
+    async with http.delete("/butler", headers=AUTH) as response:
+        assert response.status == 200
+    assert not sim.running
+    assert not sim.queued
+
+
+async def test_start_all_outside_the_window(
+    http: aiohttp.ClientSession, sim: PlexSimulator, clock: Clock
+) -> None:
+    clock.when = datetime(2026, 11, 24, 12, 0)
+    sim.tasks["OptimizeDatabase"].last_run = date(2026, 11, 22)  # every 7 days: not due
+    async with http.post("/butler", headers=AUTH) as response:
+        assert response.status == 200
+    enabled_due = {
+        t.name for t in sim.tasks.values() if t.enabled and t.name != "OptimizeDatabase"
+    }
+    # Outside the window, randomised tasks start now too.
+    assert set(sim.running) == enabled_due
+    assert "DeepMediaAnalysis" not in sim.running  # disabled
+    assert not sim.queued
+
+
+async def test_start_all_inside_the_window_queues_randomised_tasks(
+    http: aiohttp.ClientSession, sim: PlexSimulator, clock: Clock
+) -> None:
+    clock.when = datetime(2026, 11, 24, 3, 0)
+    async with http.post("/butler", headers=AUTH) as response:
+        assert response.status == 200
+    assert "GenerateChapterThumbs" in sim.queued
+    assert "GenerateChapterThumbs" not in sim.running
+    assert "BackupDatabase" in sim.running
+    sim.stop_all()
+
+
+async def test_window_across_midnight(socket_enabled: None) -> None:
+    clock = Clock(datetime(2026, 11, 24, 23, 30))
+    sim = PlexSimulator(token=TOKEN, window=(22, 4), now=clock)
+    assert sim._inside_window(23)
+    assert sim._inside_window(1)
+    assert not sim._inside_window(12)
+    assert sim._seconds_left_in_window(clock()) == 4.5 * 3600
+
+
+async def test_prefs_and_schedule_settings(
+    http: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    settings = {s.attrib["id"]: s.attrib for s in await _xml(http, "/:/prefs")}
+    assert settings["ButlerTaskBackupDatabase"]["value"] == "1"
+    assert settings["ButlerTaskDeepMediaAnalysis"]["value"] == "0"
+    assert settings["ButlerStartHour"]["value"] == "2"
+    assert "ButlerTaskButlerTaskGenerateIntroMarkers" not in settings
+    body = await _json(http, "/:/prefs")
+    typed = {s["id"]: s["value"] for s in body["MediaContainer"]["Setting"]}
+    assert typed["ButlerTaskBackupDatabase"] is True
+    assert typed["ButlerEndHour"] == 5
+
+    async with http.put(
+        "/:/prefs", params={"ButlerTaskBackupDatabase": "false"}, headers=AUTH
+    ) as r:
+        assert r.status == 200
+    assert sim.tasks["BackupDatabase"].enabled is False
+    assert sim.settings["ButlerTaskBackupDatabase"] == "0"
+    async with http.put("/:/prefs", params={"ButlerStartHour": "1"}, headers=AUTH) as r:
+        assert r.status == 200
+    assert sim.settings["ButlerStartHour"] == "1"
+    for bad in ({"Nope": "1"}, {"ButlerTaskBackupDatabase": "perhaps"}, {}):
+        async with http.put("/:/prefs", params=bad, headers=AUTH) as r:
+            assert r.status == 400
+
+
+async def test_request_log(http: aiohttp.ClientSession, sim: PlexSimulator) -> None:
+    await _json(http, "/butler")
+    last = sim.requests[-1]
+    assert (last.method, last.path, last.headers["X-Plex-Token"]) == (
+        "GET",
+        "/butler",
+        TOKEN,
+    )
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+async def test_faults(
+    http: aiohttp.ClientSession, sim: PlexSimulator, fmt: str
+) -> None:
+    headers = JSON if fmt == "json" else AUTH
+    sim.faults.server_error = True
+    async with http.get("/butler", headers=headers) as response:
+        assert response.status == 500
+    sim.faults.server_error = False
+
+    sim.faults.html = True
+    async with http.get("/identity", headers=headers) as response:
+        assert response.status == 200
+        assert (await response.text()).startswith("<!DOCTYPE html>")
+    sim.faults.html = False
+
+    sim.faults.malformed = True
+    async with http.get("/butler", headers=headers) as response:
+        text = await response.text()
+    with pytest.raises((ElementTree.ParseError, ValueError)):
+        json.loads(text) if fmt == "json" else ElementTree.fromstring(text)
+    sim.faults.malformed = False
+
+
+async def test_slow_then_released(
+    http: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    sim.faults.slow = True
+    request = asyncio.ensure_future(http.get("/identity"))
+    await asyncio.sleep(0)
+    assert not request.done()
+    sim.faults.slow = False
+    async with await request as response:
+        assert response.status == 200
+
+
+async def test_down_and_up_on_the_same_port(
+    http: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    port = sim.port
+    await sim.go_down()
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await http.get("/identity")
+    await sim.go_up()
+    assert sim.port == port
+    async with http.get("/identity") as response:
+        assert response.status == 200
+
+
+async def test_task_list_changes(
+    http: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    sim.add_task("GenerateBlurHashes", interval=1)
+    sim.start_task("RefreshLibraries")
+    sim.remove_task("RefreshLibraries")
+    names = [t.attrib["name"] for t in await _xml(http, "/butler")]
+    assert "GenerateBlurHashes" in names
+    assert "RefreshLibraries" not in names
+    assert "RefreshLibraries" not in sim.running
+
+
+def test_custom_task_list() -> None:
+    sim = PlexSimulator(token=TOKEN, tasks=[SimTask("Only", 2)])
+    assert list(sim.tasks) == ["Only"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_command_line(socket_enabled: None) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "plexsim",
+            "--port",
+            str(port),
+            "--token",
+            "cli-token",
+            "--window",
+            "1-3",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.strip() == f"Plex simulator listening on http://127.0.0.1:{port}"
+        assert "cli-token" not in line
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(b"GET /identity HTTP/1.0\r\nHost: x\r\n\r\n")
+            answer = b"".join(iter(lambda: conn.recv(4096), b""))
+        assert b"machineIdentifier" in answer
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
