@@ -1,0 +1,194 @@
+"""The demo: ``scripts/develop`` runs this.
+
+It starts the Plex simulator (or uses a real server), starts Home Assistant
+on the repository's ``config/`` folder, onboards it with a demo user, and
+adds the server through the integration's own config flow. Ctrl-C stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+import secrets
+import signal
+import subprocess
+import time
+
+import aiohttp
+
+from .homeassistant import (
+    REPO,
+    HomeAssistantApi,
+    prepare_config,
+    start_home_assistant,
+    start_simulator,
+    stop,
+    wait_until_up,
+)
+
+USERNAME = "demo"
+PASSWORD = "butler-demo"
+HA_PORT = 8123
+
+
+def _parse() -> argparse.Namespace:
+    env = os.environ
+    parser = argparse.ArgumentParser(
+        prog="scripts/develop",
+        description="Home Assistant with Butler for Plex on http://127.0.0.1:8123.",
+        epilog="Without --plex-host, a simulated Plex server runs on 127.0.0.1.",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=REPO / "config",
+        help="Home Assistant config folder",
+    )
+    parser.add_argument(
+        "--plex-host",
+        default=env.get("PLEX_HOST"),
+        help="a real server's host (env PLEX_HOST)",
+    )
+    parser.add_argument(
+        "--plex-port",
+        type=int,
+        default=int(env.get("PLEX_PORT", "32400")),
+        help="its port (env PLEX_PORT)",
+    )
+    parser.add_argument(
+        "--plex-token",
+        default=env.get("PLEX_TOKEN"),
+        help="its owner's token (env PLEX_TOKEN)",
+    )
+    parser.add_argument(
+        "--plex-ssl",
+        action="store_true",
+        default=env.get("PLEX_SSL", "").lower() in ("1", "true", "yes"),
+        help="connect with HTTPS (env PLEX_SSL=1)",
+    )
+    parser.add_argument(
+        "--plex-no-verify-ssl",
+        action="store_true",
+        default=env.get("PLEX_VERIFY_SSL", "1").lower() in ("0", "false", "no"),
+        help="accept a self-signed certificate (env PLEX_VERIFY_SSL=0)",
+    )
+    parser.add_argument(
+        "--sim-port", type=int, default=32400, help="the simulator's port"
+    )
+    parser.add_argument(
+        "--task-duration",
+        type=float,
+        default=10.0,
+        help="seconds a simulated task runs",
+    )
+    parser.add_argument(
+        "--exit-when-ready",
+        action="store_true",
+        help="stop everything once ready (to measure the start time)",
+    )
+    args = parser.parse_args()
+    if args.plex_host and not args.plex_token:
+        parser.error("--plex-host needs --plex-token (or PLEX_TOKEN)")
+    return args
+
+
+def _simulator_token(config_dir: Path) -> str:
+    """One token per config folder, so a second run still matches the stored entry."""
+    path = config_dir / ".demo-plex-token"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(16))
+    return path.read_text().strip()
+
+
+async def _run(args: argparse.Namespace) -> int:
+    began = time.monotonic()
+    config_dir: Path = args.config.resolve()
+    prepare_config(config_dir)
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        if args.plex_host:
+            plex = {
+                "host": args.plex_host,
+                "port": args.plex_port,
+                "ssl": args.plex_ssl,
+                "verify_ssl": not args.plex_no_verify_ssl,
+                "token": args.plex_token,
+            }
+        else:
+            token = _simulator_token(config_dir)
+            simulator = start_simulator(
+                args.sim_port,
+                token,
+                task_duration=args.task_duration,
+                log_file=config_dir / "plexsim.log",
+            )
+            children.append(simulator)
+            plex = {
+                "host": "127.0.0.1",
+                "port": args.sim_port,
+                "ssl": False,
+                "verify_ssl": True,
+                "token": token,
+            }
+        home_assistant = start_home_assistant(config_dir, config_dir / "develop.log")
+        children.append(home_assistant)
+        base_url = f"http://127.0.0.1:{HA_PORT}"
+        async with aiohttp.ClientSession() as session:
+            if not args.plex_host:
+                await wait_until_up(
+                    session, f"http://127.0.0.1:{args.sim_port}/identity", children[0]
+                )
+            await wait_until_up(session, f"{base_url}/api/onboarding", home_assistant)
+            api = HomeAssistantApi(session, base_url)
+            if await api.is_onboarded():
+                await api.login(USERNAME, PASSWORD)
+            else:
+                await api.onboard("Demo", USERNAME, PASSWORD)
+            if not await api.butler_entries():
+                await api.add_butler(plex)
+        where = f"{plex['host']}:{plex['port']}" + (
+            "" if args.plex_host else " (simulated)"
+        )
+        print(
+            f"Ready in {time.monotonic() - began:.1f} s: open {base_url}\n"
+            f"  Sign in as {USERNAME!r} with password {PASSWORD!r}.\n"
+            f"  Plex server: {where}. Logs: {config_dir}/develop.log\n"
+            "  Press Ctrl-C to stop.",
+            flush=True,
+        )
+        if args.exit_when_ready:
+            return 0
+        waiter = asyncio.ensure_future(stopping.wait())
+        watchers = [
+            asyncio.ensure_future(asyncio.to_thread(child.wait)) for child in children
+        ]
+        done, _ = await asyncio.wait(
+            [waiter, *watchers], return_when=asyncio.FIRST_COMPLETED
+        )
+        waiter.cancel()
+        if waiter not in done:
+            print("A child process stopped; stopping the demo.", flush=True)
+            return 1
+        return 0
+    finally:
+        for child in reversed(children):
+            stop(child)
+        print("Stopped.", flush=True)
+
+
+def main() -> None:
+    """Run until Ctrl-C."""
+    args = _parse()
+    with contextlib.suppress(KeyboardInterrupt):
+        raise SystemExit(asyncio.run(_run(args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""Start a real Home Assistant on a config folder and talk to its HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+import os
+from pathlib import Path
+import subprocess
+import sys
+import time
+from typing import Any
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parents[1]
+INTEGRATION = REPO / "custom_components" / "butler"
+
+# Only what the UI needs: `frontend` brings config, onboarding, lovelace and
+# the rest. `default_config` would pull in integrations whose packages are
+# not installed (Home Assistant runs with --skip-pip here).
+CONFIGURATION = """\
+homeassistant:
+  name: Butler demo
+frontend:
+person:
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+logger:
+  default: warning
+  logs:
+    custom_components.butler: info
+"""
+
+
+def prepare_config(config_dir: Path, port: int | None = None) -> None:
+    """Link the integration into the config folder; write a configuration if asked."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    if port is not None:
+        (config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=port))
+    custom = config_dir / "custom_components"
+    custom.mkdir(exist_ok=True)
+    link = custom / "butler"
+    if not link.is_symlink():
+        link.symlink_to(INTEGRATION, target_is_directory=True)
+
+
+def start_home_assistant(config_dir: Path, log_file: Path) -> subprocess.Popen[bytes]:
+    """Start Home Assistant in its own process group, logging to a file."""
+    log = log_file.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "homeassistant", "-c", str(config_dir), "--skip-pip"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def start_simulator(
+    port: int, token: str, *, task_duration: float, log_file: Path
+) -> subprocess.Popen[bytes]:
+    """Start the Plex simulator on 127.0.0.1."""
+    log = log_file.open("ab")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "plexsim",
+            "--port",
+            str(port),
+            "--token",
+            token,
+            "--task-duration",
+            str(task_duration),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=REPO,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """Ask a child to stop, then insist."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def wait_until_up(
+    session: aiohttp.ClientSession,
+    url: str,
+    process: subprocess.Popen[bytes],
+    timeout: float = 120,
+) -> None:
+    """Wait until `url` answers; fail at once if the process died."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the process serving {url} exited with {process.returncode}"
+            )
+        try:
+            async with session.get(url) as response:
+                if response.status < 500:
+                    return
+        except aiohttp.ClientError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer within {timeout:g} s")
+        await asyncio.sleep(0.2)
+
+
+class HomeAssistantApi:
+    """The few HTTP calls the demo needs."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+        """Talk to Home Assistant at base_url."""
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.client_id = f"{self.base_url}/"
+        self.token: str | None = None
+
+    async def _post(
+        self, path: str, payload: Mapping[str, Any], *, auth: bool = True
+    ) -> Any:
+        headers = (
+            {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}
+        )
+        async with self.session.post(
+            f"{self.base_url}{path}", json=payload, headers=headers
+        ) as response:
+            body = await response.json(content_type=None)
+            if response.status >= 400:
+                raise RuntimeError(f"POST {path} answered {response.status}: {body}")
+            return body
+
+    async def _get(self, path: str) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with self.session.get(
+            f"{self.base_url}{path}", headers=headers
+        ) as response:
+            response.raise_for_status()
+            return await response.json()
+
+    async def _exchange(self, code: str) -> None:
+        async with self.session.post(
+            f"{self.base_url}/auth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": self.client_id,
+            },
+        ) as response:
+            response.raise_for_status()
+            self.token = (await response.json())["access_token"]
+
+    async def is_onboarded(self) -> bool:
+        """Whether the owner account exists."""
+        async with self.session.get(f"{self.base_url}/api/onboarding") as response:
+            if response.status == 404:  # onboarding finished: the view is gone
+                return True
+            steps = await response.json()
+        return all(step["done"] for step in steps)
+
+    async def onboard(self, name: str, username: str, password: str) -> None:
+        """Do every onboarding step through Home Assistant's onboarding API."""
+        created = await self._post(
+            "/api/onboarding/users",
+            {
+                "client_id": self.client_id,
+                "name": name,
+                "username": username,
+                "password": password,
+                "language": "en",
+            },
+            auth=False,
+        )
+        await self._exchange(created["auth_code"])
+        await self._post("/api/onboarding/core_config", {})
+        await self._post("/api/onboarding/analytics", {})
+        await self._post(
+            "/api/onboarding/integration",
+            {
+                "client_id": self.client_id,
+                "redirect_uri": f"{self.base_url}/?auth_callback=1",
+            },
+        )
+
+    async def login(self, username: str, password: str) -> None:
+        """Sign in with the login flow, as the frontend does."""
+        flow = await self._post(
+            "/auth/login_flow",
+            {
+                "client_id": self.client_id,
+                "handler": ["homeassistant", None],
+                "redirect_uri": f"{self.base_url}/?auth_callback=1",
+            },
+            auth=False,
+        )
+        result = await self._post(
+            f"/auth/login_flow/{flow['flow_id']}",
+            {"client_id": self.client_id, "username": username, "password": password},
+            auth=False,
+        )
+        if result.get("type") != "create_entry":
+            raise RuntimeError(
+                f"could not sign in as {username}: {result.get('errors')}"
+            )
+        await self._exchange(result["result"])
+
+    async def butler_entries(self) -> list[dict[str, Any]]:
+        """The integration's config entries."""
+        entries: list[dict[str, Any]] = await self._get(
+            "/api/config/config_entries/entry?domain=butler"
+        )
+        return entries
+
+    async def add_butler(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Add a server through the integration's own config flow."""
+        flow = await self._post(
+            "/api/config/config_entries/flow", {"handler": "butler"}
+        )
+        result: dict[str, Any] = await self._post(
+            f"/api/config/config_entries/flow/{flow['flow_id']}", data
+        )
+        if result.get("type") != "create_entry":
+            raise RuntimeError(
+                f"the config flow did not create an entry: {result.get('errors')}"
+            )
+        return result
+
+    async def call_service(
+        self, domain: str, service: str, data: Mapping[str, Any]
+    ) -> Any:
+        """Call an action."""
+        return await self._post(f"/api/services/{domain}/{service}", data)
+
+    async def state(self, entity_id: str) -> str | None:
+        """An entity's state, or None when it has none."""
+        try:
+            body = await self._get(f"/api/states/{entity_id}")
+        except aiohttp.ClientResponseError as err:
+            if err.status == 404:
+                return None
+            raise
+        return str(body["state"])
