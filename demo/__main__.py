@@ -106,7 +106,7 @@ def _simulator_token(config_dir: Path) -> str:
 async def _run(args: argparse.Namespace) -> int:
     began = time.monotonic()
     config_dir: Path = args.config.resolve()
-    prepare_config(config_dir)
+    prepare_config(config_dir, HA_PORT)
     children: list[subprocess.Popen[bytes]] = []
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import UTC, datetime
+import json
 import os
 from pathlib import Path
+import shutil
 import subprocess
 import sys
 import time
@@ -16,34 +19,50 @@ import aiohttp
 REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "custom_components" / "butler"
 
-# Only what the UI needs: `frontend` brings config, onboarding, lovelace and
-# the rest. `default_config` would pull in integrations whose packages are
-# not installed (Home Assistant runs with --skip-pip here).
-CONFIGURATION = """\
-homeassistant:
-  name: Butler demo
-frontend:
-person:
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
-logger:
-  default: warning
-  logs:
-    custom_components.butler: info
-"""
 
+def prepare_config(config_dir: Path, port: int) -> None:
+    """Link the integration into a config folder and listen on 127.0.0.1:port.
 
-def prepare_config(config_dir: Path, port: int | None = None) -> None:
-    """Link the integration into the config folder; write a configuration if asked."""
+    Home Assistant 2026.10 keeps its HTTP settings in storage: an `http:`
+    section in YAML becomes an unconfirmed trial that reverts (with a
+    restart) after five minutes. So a new config folder gets the settings a
+    person would have saved in the UI. A folder without a configuration
+    gets the repository's.
+    """
     config_dir.mkdir(parents=True, exist_ok=True)
-    if port is not None:
-        (config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=port))
+    configuration = config_dir / "configuration.yaml"
+    if not configuration.exists():
+        shutil.copyfile(REPO / "config" / "configuration.yaml", configuration)
+    http_settings = config_dir / ".storage" / "http"
+    if not http_settings.exists():
+        http_settings.parent.mkdir(exist_ok=True)
+        http_settings.write_text(json.dumps(_http_settings(port), indent=2))
     custom = config_dir / "custom_components"
     custom.mkdir(exist_ok=True)
     link = custom / "butler"
     if not link.is_symlink():
         link.symlink_to(INTEGRATION, target_is_directory=True)
+
+
+def _http_settings(port: int) -> dict[str, Any]:
+    stable = {
+        "server_port": port,
+        "server_host": ["127.0.0.1"],
+        "cors_allowed_origins": ["https://cast.home-assistant.io"],
+        "login_attempts_threshold": -1,
+        "ip_ban_enabled": True,
+        "ssl_profile": "modern",
+        "use_x_frame_options": True,
+        "created_at": datetime.now(UTC).isoformat(),
+        "error": None,
+        "error_message": None,
+    }
+    return {
+        "version": 2,
+        "minor_version": 2,
+        "key": "http",
+        "data": {"stable": stable, "pending": None, "yaml_migration_done": True},
+    }
 
 
 def start_home_assistant(config_dir: Path, log_file: Path) -> subprocess.Popen[bytes]:
