@@ -1,0 +1,1 @@
+"""Browser tests: a new user's path through a real Home Assistant."""

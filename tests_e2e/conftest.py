@@ -1,0 +1,168 @@
+"""One simulated Plex server, one real Home Assistant and one browser for the suite.
+
+Home Assistant starts once (a few seconds) and every test continues the
+same user's session, in order, as a person would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+import json
+from pathlib import Path
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from typing import Any
+import urllib.error
+import urllib.request
+
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+import pytest
+
+from demo.homeassistant import (
+    REPO,
+    prepare_config,
+    start_home_assistant,
+    start_simulator,
+    stop,
+)
+
+ARTIFACTS = REPO / "artifacts" / "e2e"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Long enough to still run when the suite stops everything from the developer tools.
+TASK_SECONDS = 120.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """What the tests talk to."""
+
+    ha_url: str
+    plex_port: int
+    plex_token: str
+    config_dir: Path
+
+    def _plex(self, path: str) -> dict[str, Any]:
+        """Ask the simulated server over HTTP, as any Plex client would."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.plex_port}{path}",
+            headers={"X-Plex-Token": self.plex_token, "Accept": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body: dict[str, Any] = json.load(response)["MediaContainer"]
+        return body
+
+    def plex_settings(self) -> dict[str, str]:
+        """The server's settings, as text."""
+        return {s["id"]: str(s["value"]) for s in self._plex("/:/prefs")["Setting"]}
+
+    def butler_activities(self) -> list[dict[str, Any]]:
+        """The butler's activities: one while it runs."""
+        activities: list[dict[str, Any]] = self._plex("/activities").get("Activity", [])
+        return [a for a in activities if a.get("type") == "butler"]
+
+
+def poll_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Wait for a condition on the server's side, polling without a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Poll until `url` answers; fail at once if its process died."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"the process serving {url} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"{url} did not answer within {timeout:g} s")
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Start the simulator and Home Assistant, and stop them at the end."""
+    config_dir = tmp_path_factory.mktemp("ha-config")
+    ha_port, plex_port = _free_port(), _free_port()
+    token = secrets.token_urlsafe(16)
+    prepare_config(config_dir, ha_port)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        children.append(
+            start_simulator(
+                plex_port,
+                token,
+                task_duration=TASK_SECONDS,
+                log_file=ARTIFACTS / "plexsim.log",
+            )
+        )
+        children.append(
+            start_home_assistant(config_dir, ARTIFACTS / "home-assistant.log")
+        )
+        ha_url = f"http://127.0.0.1:{ha_port}"
+        _wait_until_up(f"http://127.0.0.1:{plex_port}/identity", children[0], 30)
+        _wait_until_up(f"{ha_url}/api/onboarding", children[1], 120)
+        yield Stack(ha_url, plex_port, token, config_dir)
+    finally:
+        for child in reversed(children):
+            stop(child)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Debian's chromium is missing: run scripts/setup")
+    browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    """One tab for the whole journey, so the session carries from step to step."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-US"
+    )
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page: Page, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Save what the page shows at the end of each step, pass or fail."""
+    yield
+    page.screenshot(path=ARTIFACTS / f"{request.node.name}.png")

@@ -1,0 +1,128 @@
+"""A new user's path: onboard, add the server, use its device, call an action.
+
+The tests run in file order and share one browser tab.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+import pytest
+
+from .conftest import ARTIFACTS, Stack, poll_until
+
+pytestmark = pytest.mark.usefixtures("screenshot")
+
+USER, PASSWORD = "demo", "butler-demo"
+# The row reads "<state> Butler running": the state comes first in its text.
+RUNNING = re.compile(r"^\s*Running\b")
+NOT_RUNNING = re.compile(r"^\s*Not running\b")
+
+
+def test_01_onboard(page: Page, stack: Stack) -> None:
+    page.goto(stack.ha_url)
+    page.get_by_role("button", name="Create my smart home").click()
+    page.locator('input[name="name"]').fill("Demo")
+    page.locator('input[name="username"]').fill(USER)
+    page.locator('input[name="password"]').fill(PASSWORD)
+    page.locator('input[name="password_confirm"]').fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Next").click()  # home location
+    page.get_by_role("button", name="Next").click()  # country
+    page.get_by_role("button", name="Next").click()  # analytics
+    page.get_by_role("button", name="Finish").click()
+    expect(page).to_have_url(re.compile(r"/(home|lovelace)/"), timeout=30_000)
+
+
+def _open_butler_form(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.ha_url}/config/integrations/dashboard")
+    page.get_by_role("button", name="Add integration").click()
+    page.keyboard.type("Butler")
+    page.get_by_text("Butler for Plex", exact=True).click()
+    expect(page.get_by_text("Connect to your Plex Media Server")).to_be_visible()
+
+
+def _fill_form(page: Page, stack: Stack, token: str) -> None:
+    page.locator('input[name="host"]').fill("127.0.0.1")
+    page.locator('input[type="number"]').fill(str(stack.plex_port))
+    page.locator('input[name="token"]').fill(token)
+    page.get_by_role("button", name="Submit").click()
+
+
+def test_02_wrong_token_shows_translated_error(page: Page, stack: Stack) -> None:
+    _open_butler_form(page, stack)
+    _fill_form(page, stack, "not-the-token")
+    expect(
+        page.get_by_text("The Plex server did not accept this token.")
+    ).to_be_visible()
+
+
+def test_03_right_token_adds_the_server(page: Page, stack: Stack) -> None:
+    _fill_form(page, stack, stack.plex_token)
+    # Home Assistant offers to name the new device: the server's friendly name.
+    expect(page.get_by_text("Plex Media Server").first).to_be_visible()
+    expect(page.get_by_role("textbox", name="Device name")).to_have_value("Plex Server")
+    page.screenshot(path=ARTIFACTS / "test_03_name_and_assign.png")
+    page.get_by_role("button", name="Skip and finish").click()
+    expect(page.get_by_text("Butler for Plex", exact=True)).to_be_visible()
+
+
+def _open_device(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.ha_url}/config/devices/dashboard")
+    page.get_by_text("Plex Server", exact=True).click()
+    expect(page.get_by_text("Plex Media Server").first).to_be_visible()
+
+
+def test_04_device_page_lists_the_entities(page: Page, stack: Stack) -> None:
+    _open_device(page, stack)
+    for name in (
+        "Back up database",
+        "Start all tasks",
+        "Stop all tasks",
+        "Butler running",
+    ):
+        expect(page.get_by_text(name, exact=True).first).to_be_visible()
+    # The README's picture of the product is this page (docs/device-page.png).
+    page.screenshot(path=ARTIFACTS / "device-page.png", full_page=True)
+
+
+def _butler_running(page: Page) -> Locator:
+    """The state shown in the device page's "Butler running" row."""
+    return page.locator("hui-generic-entity-row").filter(has_text="Butler running")
+
+
+def test_05_press_a_task_and_see_the_butler_run(page: Page, stack: Stack) -> None:
+    expect(_butler_running(page)).to_have_text(NOT_RUNNING)
+    page.locator("hui-button-entity-row", has_text="Back up database").get_by_role(
+        "button", name="Press"
+    ).click()
+    expect(_butler_running(page)).to_have_text(RUNNING)
+    assert stack.butler_activities()
+
+
+def test_06_toggle_a_schedule_switch(page: Page, stack: Stack) -> None:
+    assert stack.plex_settings()["ButlerTaskOptimizeDatabase"] in ("True", "1")
+    page.locator(
+        "hui-toggle-entity-row", has_text="Optimize database schedule"
+    ).locator("ha-entity-toggle").click()
+    poll_until(
+        lambda: stack.plex_settings()["ButlerTaskOptimizeDatabase"] in ("False", "0")
+    )
+
+
+def test_07_stop_all_from_developer_tools(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.ha_url}/developer-tools/action")
+    page.get_by_text("YAML mode", exact=True).click()
+    editor = page.locator(".cm-content").first
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("action: butler.stop_all\n")
+    expect(
+        page.get_by_text("Stop all tasks").first
+    ).to_be_visible()  # the action's translated name
+    page.get_by_role("button", name="Perform action").click()
+    poll_until(lambda: not stack.butler_activities())
+    page.screenshot(path=ARTIFACTS / "test_07_action_performed.png")
+    _open_device(page, stack)
+    expect(_butler_running(page)).to_have_text(NOT_RUNNING)
