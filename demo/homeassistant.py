@@ -90,8 +90,6 @@ def start_simulator(
             "plexsim",
             "--port",
             str(port),
-            "--token",
-            token,
             "--task-duration",
             str(task_duration),
         ],
@@ -100,6 +98,7 @@ def start_simulator(
         stdin=subprocess.DEVNULL,
         cwd=REPO,
         start_new_session=True,
+        env={**os.environ, "PLEXSIM_TOKEN": token},
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 
 from .simulator import PlexSimulator
@@ -27,14 +28,21 @@ def _parse() -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=32400)
-    parser.add_argument("--token", required=True, help="the owner's token")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("PLEXSIM_TOKEN"),
+        help="the owner's token (or env PLEXSIM_TOKEN, which keeps it out of ps)",
+    )
     parser.add_argument(
         "--shared-token", help="a shared user's token (no butler access)"
     )
     parser.add_argument("--friendly-name", default="Plex Server")
     parser.add_argument("--task-duration", type=float, default=8.0, metavar="SECONDS")
     parser.add_argument("--window", type=_window, default=(2, 5), metavar="START-END")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if not args.token:
+        parser.error("give --token or set PLEXSIM_TOKEN")
+    return args
 
 
 async def _serve(args: argparse.Namespace) -> None:
