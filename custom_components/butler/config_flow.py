@@ -8,7 +8,7 @@ from typing import Any
 
 import probatio as vol
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import (
     CONF_HOST,
     CONF_PORT,
@@ -155,15 +155,12 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, CONF_TOKEN: user_input[CONF_TOKEN]}
             try:
-                machine_id, _ = await _async_check(self, data)
+                return await self._async_update_entry(
+                    entry, {**entry.data, CONF_TOKEN: user_input[CONF_TOKEN]}
+                )
             except _FlowError as err:
                 errors = {"base": err.key}
-            else:
-                await self.async_set_unique_id(machine_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_server")
-                return self.async_update_reload_and_abort(entry, data=data)
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR}),
@@ -178,18 +175,24 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, **user_input}
             try:
-                machine_id, _ = await _async_check(self, data)
+                return await self._async_update_entry(
+                    entry, {**entry.data, **user_input}
+                )
             except _FlowError as err:
                 errors = {"base": err.key}
-            else:
-                await self.async_set_unique_id(machine_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_server")
-                return self.async_update_reload_and_abort(entry, data=data)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=vol.Schema(_connection_schema(user_input or entry.data)),
             errors=errors,
             description_placeholders={"name": entry.title},
         )
+
+    async def _async_update_entry(
+        self, entry: ConfigEntry, data: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """Check changed data against the same server, then save it and reload."""
+        machine_id, _ = await _async_check(self, data)
+        await self.async_set_unique_id(machine_id)
+        self._abort_if_unique_id_mismatch(reason="wrong_server")
+        return self.async_update_reload_and_abort(entry, data=data)
