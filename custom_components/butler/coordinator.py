@@ -13,12 +13,12 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import DOMAIN, LOGGER, SCAN_INTERVAL
+from .helpers import plex_error_translation
 from .plex import (
     Activity,
     ButlerTask,
     PlexAuthenticationError,
     PlexClient,
-    PlexConnectionError,
     PlexError,
     ServerInfo,
 )
@@ -96,15 +96,10 @@ async def _plex_update_errors() -> AsyncIterator[None]:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="invalid_auth"
         ) from err
-    except PlexConnectionError as err:
-        raise UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
     except PlexError as err:
+        key, placeholders = plex_error_translation(err)
         raise UpdateFailed(
             translation_domain=DOMAIN,
-            translation_key="unexpected_response",
-            translation_placeholders={"error": str(err)},
+            translation_key=key,
+            translation_placeholders=placeholders,
         ) from err

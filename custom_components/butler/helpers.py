@@ -58,6 +58,17 @@ async def async_create_client(
     )
 
 
+def plex_error_translation(err: PlexError) -> tuple[str, dict[str, str]]:
+    """The translation key and placeholders that explain a Plex error to people."""
+    if isinstance(err, PlexAuthenticationError):
+        return "invalid_auth", {}
+    if isinstance(err, PlexTaskNotFoundError):
+        return "task_not_found", {"task": err.task}
+    if isinstance(err, PlexConnectionError):
+        return "cannot_connect", {"error": str(err)}
+    return "unexpected_response", {"error": str(err)}
+
+
 @asynccontextmanager
 async def async_plex_command(coordinator: ButlerCoordinator) -> AsyncIterator[None]:
     """Run a command: translate its errors, then show the server's new state.
@@ -69,29 +80,16 @@ async def async_plex_command(coordinator: ButlerCoordinator) -> AsyncIterator[No
     """
     try:
         yield
-    except PlexAuthenticationError as err:
-        coordinator.config_entry.async_start_reauth(coordinator.hass)
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="invalid_auth"
-        ) from err
-    except PlexTaskNotFoundError as err:
-        await coordinator.async_refresh()
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="task_not_found",
-            translation_placeholders={"task": err.task},
-        ) from err
-    except PlexConnectionError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
     except PlexError as err:
+        if isinstance(err, PlexAuthenticationError):
+            coordinator.config_entry.async_start_reauth(coordinator.hass)
+        elif isinstance(err, PlexTaskNotFoundError):
+            await coordinator.async_refresh()
+        key, placeholders = plex_error_translation(err)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
-            translation_key="unexpected_response",
-            translation_placeholders={"error": str(err)},
+            translation_key=key,
+            translation_placeholders=placeholders,
         ) from err
     await coordinator.async_refresh()
 
