@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Coroutine
+from enum import StrEnum
 import re
+from typing import Any
 
 import probatio as vol
 
@@ -21,6 +24,7 @@ from homeassistant.helpers.service import async_get_config_entry
 from .const import CONF_TASK, DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .helpers import async_plex_command
+from .plex import PlexClient
 
 SERVICE_START_ALL = "start_all"
 SERVICE_STOP_ALL = "stop_all"
@@ -82,20 +86,23 @@ async def _async_stop_all(call: ServiceCall) -> None:
         await coordinator.client.async_stop_all()
 
 
-async def _async_start_task(call: ServiceCall) -> ServiceResponse:
-    coordinator = _coordinator(call)
-    name = _task_name(coordinator, call.data[CONF_TASK])
-    async with async_plex_command(coordinator):
-        result = await coordinator.client.async_start_task(name)
-    return {"task": name, "result": result.value}
+def _task_action(
+    command: Callable[[PlexClient, str], Awaitable[StrEnum]],
+) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
+    """Make the handler of an action on one task; it answers with the server's result."""
+
+    async def _async_handle(call: ServiceCall) -> ServiceResponse:
+        coordinator = _coordinator(call)
+        name = _task_name(coordinator, call.data[CONF_TASK])
+        async with async_plex_command(coordinator):
+            result = await command(coordinator.client, name)
+        return {"task": name, "result": result.value}
+
+    return _async_handle
 
 
-async def _async_stop_task(call: ServiceCall) -> ServiceResponse:
-    coordinator = _coordinator(call)
-    name = _task_name(coordinator, call.data[CONF_TASK])
-    async with async_plex_command(coordinator):
-        result = await coordinator.client.async_stop_task(name)
-    return {"task": name, "result": result.value}
+_async_start_task = _task_action(lambda client, name: client.async_start_task(name))
+_async_stop_task = _task_action(lambda client, name: client.async_stop_task(name))
 
 
 @callback
