@@ -307,7 +307,12 @@ async def test_refused_token(
         (
             {"text": (FIXTURES / "unauthorized.html").read_text()},
             PlexResponseError,
-            "<html>",
+            "HTML page",
+        ),
+        (
+            {"text": "\n<!DOCTYPE HTML><html><body><hr></body></html>"},
+            PlexResponseError,
+            "HTML page",
         ),
         ({"text": "<ButlerTasks><ButlerTask"}, PlexResponseError, "malformed XML"),
         ({"text": '{"ButlerTasks": ['}, PlexResponseError, "malformed JSON"),

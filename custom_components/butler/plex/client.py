@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 import json
+import re
 from typing import Any, Final
 from urllib.parse import quote
 from xml.etree import ElementTree
@@ -36,6 +37,8 @@ DEFAULT_PORT: Final = 32400
 DEFAULT_TIMEOUT: Final = 10.0
 
 _MEDIA_CONTAINER: Final = "MediaContainer"
+# Login pages and proxies' error pages: not data, and often not well-formed XML.
+_HTML_START: Final = re.compile(r"<(!doctype\s+html|html)[\s>]", re.IGNORECASE)
 _BUTLER_TASKS: Final = "ButlerTasks"
 
 
@@ -244,6 +247,8 @@ def decode_container(body: str, root: str) -> dict[str, Any]:
         if not isinstance(container, dict):
             raise PlexResponseError(f"JSON has no {root} object")
         return container
+    if _HTML_START.match(text):
+        raise PlexResponseError("an HTML page where data was expected")
     if text.startswith("<"):
         try:
             # Python's expat refuses entity expansion bombs and ElementTree
