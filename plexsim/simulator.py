@@ -91,9 +91,15 @@ class PlexSimulator:
         window: tuple[int, int] = (2, 5),
         now: Callable[[], datetime] = datetime.now,
         tasks: list[SimTask] | None = None,
+        json_support: bool = True,
     ) -> None:
-        """Describe the server; nothing listens until `start`."""
+        """Describe the server; nothing listens until `start`.
+
+        With json_support off it answers XML whatever the client accepts,
+        as older servers do.
+        """
         self.token = token
+        self.json_support = json_support
         self.shared_token = shared_token
         self.friendly_name = friendly_name
         self.machine_identifier = machine_identifier
@@ -319,7 +325,9 @@ class PlexSimulator:
         children: tuple[str, list[Attributes]] | None = None,
     ) -> web.Response:
         """Render one container as XML, or as JSON when the client asks for it."""
-        wants_json = "application/json" in request.headers.get("Accept", "")
+        wants_json = self.json_support and "application/json" in request.headers.get(
+            "Accept", ""
+        )
         if wants_json:
             body: dict[str, Any] = {
                 k: v for k, v in attributes.items() if v is not None

@@ -1,0 +1,171 @@
+"""The Plex client against the simulator, a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from custom_components.butler.plex import (
+    PlexAuthenticationError,
+    PlexClient,
+    PlexConnectionError,
+    PlexResponseError,
+    PlexTaskNotFoundError,
+    StartResult,
+    StopResult,
+)
+from plexsim import PlexSimulator
+
+TOKEN = "live-token"
+
+
+@pytest.fixture(params=["json", "xml"])
+async def sim(
+    socket_enabled: None, request: pytest.FixtureRequest
+) -> AsyncIterator[PlexSimulator]:
+    """A server that answers JSON when asked, or one that only speaks XML."""
+    simulator = PlexSimulator(
+        token=TOKEN, json_support=request.param == "json", task_duration=600
+    )
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+def _client(
+    session: aiohttp.ClientSession,
+    sim: PlexSimulator,
+    token: str = TOKEN,
+    timeout: float = 5,
+) -> PlexClient:
+    return PlexClient(
+        session,
+        "127.0.0.1",
+        port=sim.port,
+        token=token,
+        client_identifier="live-test",
+        request_timeout=timeout,
+    )
+
+
+async def test_reads_everything(
+    session: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    client = _client(session, sim)
+    identity = await client.async_get_identity()
+    info = await client.async_get_server_info()
+    assert (
+        identity.machine_identifier == info.machine_identifier == sim.machine_identifier
+    )
+    assert info.friendly_name == "Plex Server"
+    tasks = await client.async_get_tasks()
+    assert [t.name for t in tasks] == list(sim.tasks)
+    backup = next(t for t in tasks if t.name == "BackupDatabase")
+    assert (backup.title, backup.interval_days, backup.enabled) == (
+        "Backup Database",
+        3,
+        True,
+    )
+    assert await client.async_get_activities() == []
+    settings = await client.async_get_settings()
+    assert settings["ButlerTaskBackupDatabase"].is_on
+    assert settings["ButlerStartHour"].value == "2"
+
+
+async def test_commands(session: aiohttp.ClientSession, sim: PlexSimulator) -> None:
+    client = _client(session, sim)
+    assert await client.async_start_task("BackupDatabase") is StartResult.STARTED
+    assert (
+        await client.async_start_task("BackupDatabase") is StartResult.ALREADY_RUNNING
+    )
+    (activity,) = await client.async_get_activities()
+    assert activity.is_butler
+    assert await client.async_stop_task("BackupDatabase") is StopResult.STOPPED
+    assert await client.async_stop_task("BackupDatabase") is StopResult.NOT_RUNNING
+    with pytest.raises(PlexTaskNotFoundError):
+        await client.async_start_task("MakeCoffee")
+    await client.async_start_all()
+    assert sim.running
+    await client.async_stop_all()
+    assert not sim.running
+    await client.async_set_setting("ButlerTaskOptimizeDatabase", False)
+    assert not next(
+        t for t in await client.async_get_tasks() if t.name == "OptimizeDatabase"
+    ).enabled
+    with pytest.raises(PlexResponseError, match="400"):
+        await client.async_set_setting("NoSuchSetting", True)
+
+
+async def test_odd_task_names_are_one_path_segment(
+    session: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    sim.add_task("Tidy Posters & Art?")
+    client = _client(session, sim)
+    assert await client.async_start_task("Tidy Posters & Art?") is StartResult.STARTED
+    assert "Tidy Posters & Art?" in sim.running
+
+
+async def test_token_only_in_the_header(
+    session: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    client = _client(session, sim)
+    await client.async_get_identity()
+    await client.async_get_tasks()
+    await client.async_set_setting("ButlerStartHour", 3)
+    identity, tasks, prefs = sim.requests
+    assert "X-Plex-Token" not in identity.headers
+    for request in (tasks, prefs):
+        assert request.headers["X-Plex-Token"] == TOKEN
+        assert "X-Plex-Token" not in request.query
+        assert request.headers["X-Plex-Client-Identifier"] == "live-test"
+        assert request.headers["X-Plex-Product"] == "Butler for Plex"
+    assert prefs.query == {"ButlerStartHour": "3"}
+
+
+async def test_wrong_token(session: aiohttp.ClientSession, sim: PlexSimulator) -> None:
+    client = _client(session, sim, token="wrong")
+    await client.async_get_identity()  # needs no token
+    with pytest.raises(PlexAuthenticationError) as err:
+        await client.async_get_tasks()
+    assert "wrong" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "message"),
+    [
+        ("server_error", PlexConnectionError, "answered 500"),
+        ("html", PlexResponseError, "HTML page"),
+        ("malformed", PlexResponseError, "malformed"),
+    ],
+)
+async def test_faults(
+    session: aiohttp.ClientSession,
+    sim: PlexSimulator,
+    fault: str,
+    error: type[Exception],
+    message: str,
+) -> None:
+    setattr(sim.faults, fault, True)
+    with pytest.raises(error, match=message) as err:
+        await _client(session, sim).async_get_tasks()
+    assert TOKEN not in str(err.value)
+
+
+async def test_down_and_slow(
+    session: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    sim.faults.slow = True
+    with pytest.raises(PlexConnectionError, match="timed out"):
+        await _client(session, sim, timeout=0.05).async_get_identity()
+    sim.faults.slow = False
+    await sim.go_down()
+    with pytest.raises(PlexConnectionError, match="failed"):
+        await _client(session, sim).async_get_identity()
