@@ -177,6 +177,11 @@ async def test_token_never_logged(
     simulator.token = "rotated"
     await _tick(hass, freezer)
 
+    # The token travels in a header, never in a URL (which access logs keep).
+    assert simulator.requests
+    for request in simulator.requests:
+        assert TOKEN not in request.path
+        assert TOKEN not in str(request.query)
     assert any(DOMAIN in record.name for record in caplog.records)
     assert TOKEN not in caplog.text
     for record in caplog.records:
