@@ -178,7 +178,7 @@ async def test_token_never_logged(
     await _tick(hass, freezer)
 
     # The token travels in a header, never in a URL (which access logs keep).
-    assert simulator.requests
+    assert simulator.requests[-1].headers["X-Plex-Version"] == "0.1.0"
     for request in simulator.requests:
         assert TOKEN not in request.path
         assert TOKEN not in str(request.query)

@@ -17,6 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import instance_id
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.loader import async_get_integration
 
 from .const import DOMAIN, REQUEST_TIMEOUT
 from .plex import (
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from .entity import ButlerEntity
 
 PRODUCT = "Butler for Plex"
-PRODUCT_VERSION = "0.1.0"
 
 
 async def async_create_client(
@@ -41,8 +41,9 @@ async def async_create_client(
     """Build a client from config entry data; ValueError when the host is not usable.
 
     The Home Assistant installation's id is the stable client identifier
-    Plex asks well-behaved clients to send.
+    Plex asks well-behaved clients to send; the version is the manifest's.
     """
+    integration = await async_get_integration(hass, DOMAIN)
     return PlexClient(
         async_get_clientsession(hass),
         data[CONF_HOST],
@@ -53,7 +54,7 @@ async def async_create_client(
         client_identifier=await instance_id.async_get(hass),
         request_timeout=REQUEST_TIMEOUT,
         product=PRODUCT,
-        product_version=PRODUCT_VERSION,
+        product_version=str(integration.version),
         device_name=hass.config.location_name,
     )
 
