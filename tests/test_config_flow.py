@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_address
 from typing import Any
 from unittest.mock import patch
 
@@ -10,10 +11,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.butler.const import DOMAIN
 from custom_components.butler.plex import PlexResponseError
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from plexsim import PlexSimulator
 
 from .conftest import SHARED_TOKEN, TOKEN, bring_up, set_fault, take_down
@@ -190,3 +192,75 @@ async def test_reconfigure_errors(
         await other.stop()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_server"
+
+
+def _discovery(port: int) -> ZeroconfServiceInfo:
+    return ZeroconfServiceInfo(
+        ip_address=ip_address("127.0.0.1"),
+        ip_addresses=[ip_address("127.0.0.1")],
+        hostname="plex.local.",
+        name="Plex Server._plexmediasvr._tcp.local.",
+        port=port,
+        type="_plexmediasvr._tcp.local.",
+        properties={},
+    )
+
+
+async def test_discovered_server_needs_only_a_token(
+    hass: HomeAssistant, simulator: PlexSimulator
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovery(simulator.port)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "zeroconf_confirm"
+    assert result["description_placeholders"]["host"] == "127.0.0.1"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: TOKEN}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Plex Server"
+    assert result["result"].unique_id == simulator.machine_identifier
+    assert result["data"][CONF_PORT] == simulator.port
+    assert result["data"][CONF_TOKEN] == TOKEN
+
+
+async def test_discovery_updates_a_moved_server(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    moved = PlexSimulator(token=TOKEN, machine_identifier=simulator.machine_identifier)
+    await moved.start(host="127.0.0.1", port=0)
+    try:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovery(moved.port)
+        )
+        await hass.async_block_till_done()
+    finally:
+        await moved.stop()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert init_integration.data[CONF_PORT] == moved.port
+    assert init_integration.data[CONF_TOKEN] == TOKEN
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"), [("down", "cannot_connect"), ("html", "not_plex")]
+)
+async def test_discovery_of_something_else_aborts(
+    hass: HomeAssistant, simulator: PlexSimulator, fault: str, reason: str
+) -> None:
+    if fault == "down":
+        await take_down(simulator)
+    else:
+        set_fault(simulator, fault)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovery(simulator.port)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason

@@ -1,4 +1,4 @@
-"""Config flow: add a Plex server by address and token."""
+"""Config flow: add a Plex server by address and token, or as discovered."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
 from .const import DOMAIN, LOGGER
 from .helpers import async_create_client
@@ -113,6 +114,8 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
 
+    _discovered: dict[str, Any]
+
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -140,6 +143,58 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=schema,
             errors=errors,
             description_placeholders={"token_url": TOKEN_HELP_URL},
+        )
+
+    async def async_step_zeroconf(
+        self, discovery_info: ZeroconfServiceInfo
+    ) -> ConfigFlowResult:
+        """A Plex server announced itself on the network.
+
+        Its identity needs no token, so a server already set up is
+        recognised and its new address saved; a new one only needs a token.
+        """
+        data: dict[str, Any] = {
+            CONF_HOST: discovery_info.host,
+            CONF_PORT: discovery_info.port or DEFAULT_PORT,
+            CONF_SSL: False,
+            CONF_VERIFY_SSL: True,
+        }
+        client = await async_create_client(self.hass, {**data, CONF_TOKEN: ""})
+        try:
+            identity = await client.async_get_identity()
+        except PlexConnectionError:
+            return self.async_abort(reason="cannot_connect")
+        except PlexError:
+            return self.async_abort(reason="not_plex")
+        await self.async_set_unique_id(identity.machine_identifier)
+        self._abort_if_unique_id_configured(
+            updates={CONF_HOST: data[CONF_HOST], CONF_PORT: data[CONF_PORT]}
+        )
+        self._discovered = data
+        self.context["title_placeholders"] = {"host": discovery_info.host}
+        return await self.async_step_zeroconf_confirm()
+
+    async def async_step_zeroconf_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the owner's token of the discovered server."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**self._discovered, CONF_TOKEN: user_input[CONF_TOKEN]}
+            try:
+                _, server = await _async_check(self, data)
+            except _FlowError as err:
+                errors = {"base": err.key}
+            else:
+                return self.async_create_entry(title=server.friendly_name, data=data)
+        return self.async_show_form(
+            step_id="zeroconf_confirm",
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR}),
+            errors=errors,
+            description_placeholders={
+                "host": self._discovered[CONF_HOST],
+                "token_url": TOKEN_HELP_URL,
+            },
         )
 
     async def async_step_reauth(
