@@ -110,7 +110,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ha_port, plex_port = _free_port(), _free_port()
     token = secrets.token_urlsafe(16)
     prepare_config(config_dir, ha_port)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # Each run's screenshots and logs, not an accumulation of runs.
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
     children: list[subprocess.Popen[bytes]] = []
     try:
         children.append(
