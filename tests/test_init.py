@@ -156,6 +156,41 @@ async def test_tasks_come_and_go_without_reload(
     assert init_integration.state is ConfigEntryState.LOADED
 
 
+async def test_tasks_dropped_while_stopped_are_cleared_at_setup(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    machine = simulator.machine_identifier
+    stale = [
+        entity_registry.async_get_or_create(
+            domain, DOMAIN, f"{machine}_{key}", config_entry=mock_config_entry
+        ).entity_id
+        for domain, key in (
+            ("button", "task_RetiredTask"),
+            ("switch", "schedule_RetiredTask"),
+            # The server still has this task, but no setting to schedule it.
+            ("switch", "schedule_ButlerTaskGenerateIntroMarkers"),
+        )
+    ]
+    kept = entity_registry.async_get_or_create(
+        "button",
+        DOMAIN,
+        f"{machine}_task_BackupDatabase",
+        config_entry=mock_config_entry,
+    ).entity_id
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    for entity_id in stale:
+        assert entity_registry.async_get(entity_id) is None
+    assert entity_registry.async_get(kept) is not None
+    assert hass.states.get(kept) is not None
+    # Entities of the server itself are not task entities and stay.
+    assert entity_registry.async_get_entity_id("button", DOMAIN, f"{machine}_start_all")
+
+
 async def test_token_never_logged(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,

@@ -18,6 +18,8 @@ from .plex import ButlerTask, PlexClient
 # Commands to one server go one at a time.
 PARALLEL_UPDATES = 1
 
+TASK_KEY_PREFIX = "task_"
+
 
 @dataclass(frozen=True, kw_only=True)
 class ButlerButtonEntityDescription(ButtonEntityDescription):
@@ -45,7 +47,7 @@ def task_button_description(task: ButlerTask) -> ButlerButtonEntityDescription:
     translation_key, placeholders = task_name_translation(task)
     name = task.name
     return ButlerButtonEntityDescription(
-        key=f"task_{name}",
+        key=f"{TASK_KEY_PREFIX}{name}",
         translation_key=translation_key,
         translation_placeholders=placeholders,
         press_fn=lambda client: client.async_start_task(name),
@@ -65,6 +67,7 @@ async def async_setup_entry(
     async_follow_tasks(
         entry,
         async_add_entities,
+        TASK_KEY_PREFIX,
         wanted=lambda coordinator: coordinator.data.tasks,
         create=lambda coordinator, task: ButlerButtonEntity(
             coordinator, task_button_description(task), task.name

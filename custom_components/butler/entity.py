@@ -63,16 +63,26 @@ def task_name_translation(task: ButlerTask) -> tuple[str, dict[str, str]]:
 def async_follow_tasks(
     entry: ButlerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
+    key_prefix: str,
     wanted: Callable[[ButlerCoordinator], Iterable[str]],
     create: Callable[[ButlerCoordinator, ButlerTask], ButlerEntity],
 ) -> None:
     """Add an entity for each wanted task, now and whenever the server adds one.
 
-    When the server drops a task its entity leaves the entity registry, so
-    nothing unavailable lingers; it comes back if the task does.
+    Entities are keyed `<key_prefix><task name>`. When the server drops a
+    task its entity leaves the entity registry, so nothing unavailable
+    lingers; it comes back if the task does. Tasks dropped while Home
+    Assistant was not running are cleared at setup the same way.
     """
     coordinator = entry.runtime_data
     current: dict[str, ButlerEntity] = {}
+    registry = er.async_get(coordinator.hass)
+    unique_prefix = f"{coordinator.server.machine_identifier}_{key_prefix}"
+    still_wanted = set(wanted(coordinator))
+    for stale in er.async_entries_for_config_entry(registry, entry.entry_id):
+        task = stale.unique_id.removeprefix(unique_prefix)
+        if task != stale.unique_id and task not in still_wanted:
+            registry.async_remove(stale.entity_id)
 
     @callback
     def _async_sync() -> None:
@@ -84,7 +94,6 @@ def async_follow_tasks(
                 new.append(current[name])
         if new:
             async_add_entities(new)
-        registry = er.async_get(coordinator.hass)
         for name in current.keys() - set(names):
             gone = current.pop(name)
             if gone.registry_entry is not None:

@@ -18,6 +18,8 @@ from .plex import ButlerTask
 # Commands to one server go one at a time.
 PARALLEL_UPDATES = 1
 
+SCHEDULE_KEY_PREFIX = "schedule_"
+
 
 def _schedulable(coordinator: ButlerCoordinator) -> Iterator[str]:
     """Tasks the server has a `ButlerTask<Name>` setting for; others get no switch."""
@@ -31,7 +33,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a schedule switch for every task the server lets us schedule."""
-    async_follow_tasks(entry, async_add_entities, _schedulable, ButlerScheduleSwitch)
+    async_follow_tasks(
+        entry,
+        async_add_entities,
+        SCHEDULE_KEY_PREFIX,
+        _schedulable,
+        ButlerScheduleSwitch,
+    )
 
 
 class ButlerScheduleSwitch(ButlerEntity, SwitchEntity):
@@ -39,10 +47,11 @@ class ButlerScheduleSwitch(ButlerEntity, SwitchEntity):
 
     def __init__(self, coordinator: ButlerCoordinator, task: ButlerTask) -> None:
         """Set up the switch for one task."""
-        super().__init__(coordinator, f"schedule_{task.name}", task.name)
+        key = f"{SCHEDULE_KEY_PREFIX}{task.name}"
+        super().__init__(coordinator, key, task.name)
         translation_key, placeholders = task_name_translation(task)
         self.entity_description = SwitchEntityDescription(
-            key=f"schedule_{task.name}",
+            key=key,
             translation_key=translation_key,
             translation_placeholders=placeholders,
             entity_category=EntityCategory.CONFIG,
