@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+import re
 from typing import Any
 
 import aiohttp
@@ -22,7 +23,12 @@ from custom_components.butler.plex import (
     StopResult,
     readable_task_name,
 )
-from custom_components.butler.plex.client import decode_container
+from custom_components.butler.plex.client import (
+    MAX_BODY_BYTES,
+    decode_container,
+    parse_activities,
+    parse_tasks,
+)
 from custom_components.butler.plex.models import Setting, as_bool, as_int
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -55,7 +61,12 @@ async def session(
 @pytest.fixture
 def client(session: aiohttp.ClientSession) -> PlexClient:
     return PlexClient(
-        session, "plex.local", token=TOKEN, client_identifier="test-client-id"
+        session,
+        "plex.local",
+        token=TOKEN,
+        client_identifier="test-client-id",
+        product="Butler for Plex",
+        product_version="0.1.0",
     )
 
 
@@ -336,7 +347,14 @@ async def test_bad_answers(
 
 def test_client_refuses_unusable_host(session: aiohttp.ClientSession) -> None:
     with pytest.raises(ValueError, match=r"(?i)host"):
-        PlexClient(session, "http://plex.local", token=TOKEN, client_identifier="x")
+        PlexClient(
+            session,
+            "http://plex.local",
+            token=TOKEN,
+            client_identifier="x",
+            product="p",
+            product_version="1",
+        )
 
 
 def test_https_base_url(session: aiohttp.ClientSession) -> None:
@@ -345,6 +363,8 @@ def test_https_base_url(session: aiohttp.ClientSession) -> None:
         "fe80::1",
         token=TOKEN,
         client_identifier="x",
+        product="p",
+        product_version="1",
         ssl=True,
         port=443,
     )
@@ -404,3 +424,100 @@ def test_setting_values_are_text() -> None:
 def test_decode_rejects_wrong_xml_root() -> None:
     with pytest.raises(PlexResponseError, match="expected <ButlerTasks>"):
         decode_container("<MediaContainer/>", "ButlerTasks")
+
+
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "1e999", "NaN"])
+async def test_numbers_a_parser_cannot_hold_read_as_unknown(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker, number: str
+) -> None:
+    # Both as XML attributes and as bare JSON numbers, which json.loads accepts.
+    aioclient_mock.get(
+        f"{BASE}/butler",
+        text=f'<ButlerTasks><ButlerTask name="A" interval="{number}" enabled="1"/></ButlerTasks>',
+    )
+    aioclient_mock.get(
+        f"{BASE}/activities",
+        text=f'{{"MediaContainer": {{"Activity": [{{"type": "butler", "progress": {number}}}]}}}}',
+    )
+    (task,) = await client.async_get_tasks()
+    assert (task.name, task.interval_days) == ("A", None)
+    (activity,) = await client.async_get_activities()
+    assert activity.progress is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (float("inf"), None),
+        (float("nan"), None),
+        ("1e999", None),
+        ("-Infinity", None),
+        (10**400, 10**400),
+    ],
+)
+def test_as_int_without_bounds(value: Any, expected: int | None) -> None:
+    assert as_int(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("progress", "expected"), [(-1, None), (0, 0), (100, 100), (101, None)]
+)
+def test_progress_outside_the_scale_is_unknown(
+    progress: int, expected: int | None
+) -> None:
+    (activity,) = parse_activities({"Activity": [{"progress": progress}]})
+    assert activity.progress == expected
+
+
+def test_absurd_interval_is_unknown() -> None:
+    (task,) = parse_tasks({"ButlerTask": [{"name": "A", "interval": 10**12}]})
+    assert task.interval_days is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<ButlerTasks>" + "<a>" * 1_200 + "</a>" * 1_200 + "</ButlerTasks>",
+        '{"ButlerTasks": ' + "[" * 60_000 + "]" * 60_000 + "}",
+        '{"ButlerTasks": ' + '{"a": ' * 60_000 + "1" + "}" * 60_000 + "}",
+    ],
+    ids=["xml", "json_arrays", "json_objects"],
+)
+def test_deep_nesting_is_data_or_a_plex_error(body: str) -> None:
+    try:
+        container = decode_container(body, "ButlerTasks")
+    except PlexResponseError:
+        return
+    assert parse_tasks(container) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "call"),
+    [
+        ("post", lambda client: client.async_start_task("BackupDatabase")),
+        ("delete", lambda client: client.async_stop_task("BackupDatabase")),
+        ("post", lambda client: client.async_start_all()),
+        ("delete", lambda client: client.async_stop_all()),
+        ("put", lambda client: client.async_set_setting("ButlerStartHour", 3)),
+    ],
+    ids=["start_task", "stop_task", "start_all", "stop_all", "set_setting"],
+)
+async def test_html_page_with_200_is_no_success(
+    client: PlexClient,
+    aioclient_mock: AiohttpClientMocker,
+    method: str,
+    call: Callable[[PlexClient], Awaitable[Any]],
+) -> None:
+    # A proxy's login page answers every path with 200.
+    login = "<!DOCTYPE html><html><body><form>Sign in</form></body></html>"
+    getattr(aioclient_mock, method)(re.compile(f"^{BASE}/"), text=login)
+    with pytest.raises(PlexResponseError, match="HTML page"):
+        await call(client)
+
+
+async def test_huge_answer_is_not_read(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.get(f"{BASE}/:/prefs", text=" " * (MAX_BODY_BYTES + 1))
+    with pytest.raises(PlexResponseError, match="more than"):
+        await client.async_get_settings()

@@ -52,6 +52,8 @@ def _client(
         port=sim.port,
         token=token,
         client_identifier="live-test",
+        product="Butler for Plex",
+        product_version="0.1.0",
         request_timeout=timeout,
     )
 

@@ -12,6 +12,7 @@ from .exceptions import (
     PlexTaskNotFoundError,
 )
 from .models import (
+    SCHEDULE_SETTING_PREFIX,
     Activity,
     ButlerTask,
     ServerIdentity,
@@ -25,6 +26,7 @@ from .models import (
 __all__ = [
     "DEFAULT_PORT",
     "DEFAULT_TIMEOUT",
+    "SCHEDULE_SETTING_PREFIX",
     "Activity",
     "ButlerTask",
     "PlexAuthenticationError",

@@ -34,12 +34,18 @@ from .models import (
 )
 
 DEFAULT_PORT: Final = 32400
+# A LAN server answers in milliseconds; ten seconds covers one busy scanning.
 DEFAULT_TIMEOUT: Final = 10.0
+# A real server's largest answer (its settings) is under 100 KB; anything
+# far larger is not the server's data and is not read into memory.
+MAX_BODY_BYTES: Final = 4 * 1024 * 1024
+# Plex containers are two or three levels deep; deeper XML is not theirs.
+_MAX_DEPTH: Final = 8
 
-_MEDIA_CONTAINER: Final = "MediaContainer"
+MEDIA_CONTAINER_ROOT: Final = "MediaContainer"
+BUTLER_TASKS_ROOT: Final = "ButlerTasks"
 # Login pages and proxies' error pages: not data, and often not well-formed XML.
 _HTML_START: Final = re.compile(r"<(!doctype\s+html|html)[\s>]", re.IGNORECASE)
-_BUTLER_TASKS: Final = "ButlerTasks"
 
 
 class PlexClient:
@@ -55,10 +61,10 @@ class PlexClient:
         port: int = DEFAULT_PORT,
         ssl: bool = False,
         verify_ssl: bool = True,
+        product: str,
+        product_version: str,
+        device_name: str | None = None,
         request_timeout: float = DEFAULT_TIMEOUT,
-        product: str = "Butler for Plex",
-        product_version: str = "1.0.0",
-        device_name: str = "Butler for Plex",
     ) -> None:
         """Prepare a client; raises ValueError when host and port make no URL."""
         self.base_url = URL.build(
@@ -74,7 +80,7 @@ class PlexClient:
             "X-Plex-Version": product_version,
             "X-Plex-Client-Identifier": client_identifier,
             "X-Plex-Platform": "Home Assistant",
-            "X-Plex-Device-Name": device_name,
+            "X-Plex-Device-Name": device_name or product,
         }
 
     def __repr__(self) -> str:
@@ -98,20 +104,17 @@ class PlexClient:
 
     async def async_get_tasks(self) -> list[ButlerTask]:
         """List the butler's tasks, in the server's order."""
-        container = await self._async_get_container("/butler", root=_BUTLER_TASKS)
-        tasks = (ButlerTask.from_item(item) for item in _items(container, "ButlerTask"))
-        return [task for task in tasks if task is not None]
+        return parse_tasks(
+            await self._async_get_container("/butler", root=BUTLER_TASKS_ROOT)
+        )
 
     async def async_get_activities(self) -> list[Activity]:
         """List what the server is busy with right now."""
-        container = await self._async_get_container("/activities")
-        return [Activity.from_item(item) for item in _items(container, "Activity")]
+        return parse_activities(await self._async_get_container("/activities"))
 
     async def async_get_settings(self) -> dict[str, Setting]:
         """Read the server's preferences, by id."""
-        container = await self._async_get_container("/:/prefs")
-        settings = (Setting.from_item(item) for item in _items(container, "Setting"))
-        return {setting.id: setting for setting in settings if setting is not None}
+        return parse_settings(await self._async_get_container("/:/prefs"))
 
     async def async_set_setting(self, setting_id: str, value: bool | int | str) -> None:
         """Change one server preference."""
@@ -159,7 +162,7 @@ class PlexClient:
         self,
         path: str,
         *,
-        root: str = _MEDIA_CONTAINER,
+        root: str = MEDIA_CONTAINER_ROOT,
         authenticated: bool = True,
     ) -> dict[str, Any]:
         status, body = await self._async_request(
@@ -198,7 +201,7 @@ class PlexClient:
                     allow_redirects=False,
                 ) as response:
                     status = response.status
-                    raw = await response.read()
+                    raw = await _read_body(response, what)
         except TimeoutError:
             raise PlexConnectionError(
                 f"{what} timed out after {self._timeout:g} s"
@@ -212,12 +215,51 @@ class PlexClient:
             raise PlexAuthenticationError(f"{what} refused the token ({status})")
         if status >= 500:
             raise PlexConnectionError(f"{what} answered {status}")
-        return status, raw.decode("utf-8", errors="replace")
+        if len(raw) > MAX_BODY_BYTES:
+            raise PlexResponseError(f"{what} answered more than {MAX_BODY_BYTES} bytes")
+        body = raw.decode("utf-8", errors="replace")
+        # A proxy's login or error page often comes with 200: for a command
+        # that would read as success although the server never saw it.
+        if 200 <= status < 300 and _HTML_START.match(body.lstrip()):
+            raise PlexResponseError(f"{what} answered an HTML page")
+        return status, body
+
+
+async def _read_body(response: aiohttp.ClientResponse, what: str) -> bytes:
+    """Read the whole body, refusing one larger than any real answer.
+
+    Reading to the end, not a fixed count, makes a connection cut short
+    of its Content-Length an error instead of a shorter body.
+    """
+    body = bytearray()
+    stream = response.content
+    while chunk := await stream.read(64 * 1024):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise PlexResponseError(f"{what} answered more than {MAX_BODY_BYTES} bytes")
+    return bytes(body)
 
 
 def _task_path(name: str) -> str:
     """Task names come from the server, so they are quoted into one path segment."""
     return f"/butler/{quote(name, safe='')}"
+
+
+def parse_tasks(container: Mapping[str, Any]) -> list[ButlerTask]:
+    """The butler's tasks from a decoded `ButlerTasks` container, in its order."""
+    tasks = (ButlerTask.from_item(item) for item in _items(container, "ButlerTask"))
+    return [task for task in tasks if task is not None]
+
+
+def parse_activities(container: Mapping[str, Any]) -> list[Activity]:
+    """The activities from a decoded `/activities` container."""
+    return [Activity.from_item(item) for item in _items(container, "Activity")]
+
+
+def parse_settings(container: Mapping[str, Any]) -> dict[str, Setting]:
+    """The settings by id from a decoded `/:/prefs` container."""
+    settings = (Setting.from_item(item) for item in _items(container, "Setting"))
+    return {setting.id: setting for setting in settings if setting is not None}
 
 
 def _items(container: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
@@ -235,38 +277,58 @@ def decode_container(body: str, root: str) -> dict[str, Any]:
 
     The format is sniffed from the body, not the Content-Type, because the
     server answers XML to clients whose Accept header it ignores and error
-    pages come as HTML with any status.
+    pages come as HTML with any status. Whatever the body holds, the result
+    is data or a `PlexResponseError`.
     """
     text = body.lstrip()
     if text.startswith("{"):
-        try:
-            document = json.loads(text)
-        except ValueError as err:
-            raise PlexResponseError(f"malformed JSON ({err.args[0]})") from None
-        container = document.get(root) if isinstance(document, dict) else None
-        if not isinstance(container, dict):
-            raise PlexResponseError(f"JSON has no {root} object")
-        return container
+        return _decode_json(text, root)
     if _HTML_START.match(text):
         raise PlexResponseError("an HTML page where data was expected")
     if text.startswith("<"):
-        try:
-            # Python's expat refuses entity expansion bombs and ElementTree
-            # never fetches external entities, so the server's XML is safe.
-            element = ElementTree.fromstring(text)  # noqa: S314
-        except ElementTree.ParseError as err:
-            raise PlexResponseError(f"malformed XML ({err})") from None
-        if element.tag != root:
-            raise PlexResponseError(f"expected <{root}>, got <{element.tag}>")
-        return _element_to_dict(element)
+        return _decode_xml(text, root)
     raise PlexResponseError("the answer is neither XML nor JSON")
 
 
-def _element_to_dict(element: ElementTree.Element) -> dict[str, Any]:
-    """Shape XML like the server's JSON: attributes, and children listed by tag."""
+def _decode_json(text: str, root: str) -> dict[str, Any]:
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise PlexResponseError("JSON nested too deeply") from None
+    except ValueError as err:
+        # Also numbers too long for an int: json raises ValueError for them.
+        raise PlexResponseError(f"malformed JSON ({err})") from None
+    container = document.get(root) if isinstance(document, dict) else None
+    if not isinstance(container, dict):
+        raise PlexResponseError(f"JSON has no {root} object")
+    return container
+
+
+def _decode_xml(text: str, root: str) -> dict[str, Any]:
+    try:
+        # Python's expat refuses entity expansion bombs and ElementTree
+        # never fetches external entities, so the server's XML is safe.
+        element = ElementTree.fromstring(text)  # noqa: S314
+    except (ElementTree.ParseError, ValueError, LookupError, RecursionError) as err:
+        # ValueError and LookupError: an XML declaration naming an encoding
+        # that text already decoded cannot have, or one Python does not know.
+        raise PlexResponseError(f"malformed XML ({err})") from None
+    if element.tag != root:
+        raise PlexResponseError(f"expected <{root}>, got <{element.tag}>")
+    return _element_to_dict(element)
+
+
+def _element_to_dict(element: ElementTree.Element, depth: int = 0) -> dict[str, Any]:
+    """Shape XML like the server's JSON: attributes, and children listed by tag.
+
+    Elements deeper than any Plex container are dropped, so a hostile
+    nesting cannot exhaust the stack.
+    """
     result: dict[str, Any] = dict(element.attrib)
+    if depth >= _MAX_DEPTH:
+        return result
     for child in element:
         children = result.setdefault(child.tag, [])
         if isinstance(children, list):
-            children.append(_element_to_dict(child))
+            children.append(_element_to_dict(child, depth + 1))
     return result

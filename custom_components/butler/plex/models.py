@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+import math
 import re
 from typing import Any
 
@@ -15,6 +16,8 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 SCHEDULE_SETTING_PREFIX = "ButlerTask"
+# Plex's longest task interval is weeks; a century is not an interval.
+MAX_INTERVAL_DAYS = 36_500
 
 
 def as_bool(value: Any, default: bool = False) -> bool:
@@ -32,20 +35,32 @@ def as_bool(value: Any, default: bool = False) -> bool:
     return default
 
 
-def as_int(value: Any) -> int | None:
-    """Read a whole number written as a number or a string, or None."""
+def as_int(
+    value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> int | None:
+    """Read a whole number written as a number or a string, or None.
+
+    Infinity, NaN and numbers outside the bounds read as unknown: a
+    server's odd value must never stop the rest of its answer being read.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
     if isinstance(value, str):
         try:
-            return int(float(value.strip()))
+            value = float(value.strip())
         except ValueError:
             return None
-    return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        value = int(value)
+    if not isinstance(value, int):
+        return None
+    if (minimum is not None and value < minimum) or (
+        maximum is not None and value > maximum
+    ):
+        return None
+    return value
 
 
 def as_str(value: Any) -> str | None:
@@ -156,7 +171,9 @@ class ButlerTask:
         return cls(
             name=name,
             enabled=as_bool(data.get("enabled")),
-            interval_days=as_int(data.get("interval")),
+            interval_days=as_int(
+                data.get("interval"), minimum=0, maximum=MAX_INTERVAL_DAYS
+            ),
             schedule_randomized=as_bool(data.get("scheduleRandomized")),
             title=as_str(data.get("title")),
             description=as_str(data.get("description")),
@@ -187,7 +204,9 @@ class Activity:
             type=as_str(data.get("type")),
             title=as_str(data.get("title")),
             subtitle=as_str(data.get("subtitle")),
-            progress=as_int(data.get("progress")),
+            # -1 is the server's "cannot tell"; like anything else outside 0 to 100
+            # it reads as unknown.
+            progress=as_int(data.get("progress"), minimum=0, maximum=100),
             cancellable=as_bool(data.get("cancellable")),
         )
 
