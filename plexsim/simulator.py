@@ -1,9 +1,10 @@
 """A Plex Media Server stand-in for the butler API, served by aiohttp.
 
-It follows ``shared/plex-butler-api.md``: XML unless the client asks for
-JSON, the HTML 401 without a valid token, start-all by the butler's rules,
-tasks that run for a while and show as one butler activity. Tests switch on
-faults (down, slow, 500s, HTML, malformed bodies) and change the task list.
+It answers as a real 1.43 server does: XML unless the client asks for JSON,
+the HTML 401 without a valid token, start-all by the butler's rules, tasks
+that run for a while and show as one butler activity. Tests switch on faults
+(down, hanging, 500s, 403s, HTML with 200, malformed or truncated bodies),
+for every path or only some, and change the task list.
 """
 
 from __future__ import annotations
@@ -51,8 +52,12 @@ class Faults:
     """Misbehaviour a test can switch on and off at run time."""
 
     server_error: bool = False
+    forbidden: bool = False
     html: bool = False
     malformed: bool = False
+    truncated: bool = False
+    only_paths: frozenset[str] | None = None
+    """Paths the faults apply to; None for every path."""
     _slow: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +79,10 @@ class Faults:
     async def wait_unless_slow(self) -> None:
         """Hang while slow; waits on an event, so no clock is involved."""
         await self._slow.wait()
+
+    def applies_to(self, path: str) -> bool:
+        """Whether the faults switched on concern a request for this path."""
+        return self.only_paths is None or path in self.only_paths
 
 
 class PlexSimulator:
@@ -299,11 +308,17 @@ class PlexSimulator:
                 dict(request.headers),
             )
         )
-        await self.faults.wait_unless_slow()
-        if self.faults.server_error:
-            return web.Response(status=500, text="Internal Server Error")
-        if self.faults.html:
-            return web.Response(text=ERROR_PAGE_HTML, content_type="text/html")
+        faults = self.faults
+        if faults.applies_to(request.path):
+            await faults.wait_unless_slow()
+            if faults.server_error:
+                return web.Response(status=500, text="Internal Server Error")
+            if faults.forbidden:
+                return web.Response(
+                    status=403, text=UNAUTHORIZED_HTML, content_type="text/html"
+                )
+            if faults.html:
+                return web.Response(text=ERROR_PAGE_HTML, content_type="text/html")
         if request.path != "/identity":
             token = request.headers.get("X-Plex-Token") or request.query.get(
                 "X-Plex-Token"
@@ -315,7 +330,10 @@ class PlexSimulator:
                 return web.Response(
                     status=401, text=UNAUTHORIZED_HTML, content_type="text/html"
                 )
-        return await handler(request)
+        response = await handler(request)
+        if faults.truncated and faults.applies_to(request.path):
+            return await _truncate(request, response)
+        return response
 
     def _document(
         self,
@@ -338,7 +356,7 @@ class PlexSimulator:
                     {k: v for k, v in i.items() if v is not None} for i in items
                 ]
             text = json.dumps({root: body})
-            if self.faults.malformed:
+            if self.faults.malformed and self.faults.applies_to(request.path):
                 text = text[: len(text) // 2]
             return web.Response(text=text, content_type="application/json")
         text = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}{_xml_attributes(attributes)}'
@@ -348,7 +366,7 @@ class PlexSimulator:
             tag, items = children
             inner = "".join(f"<{tag}{_xml_attributes(item)} />\n" for item in items)
             text += f">\n{inner}</{root}>\n"
-        if self.faults.malformed:
+        if self.faults.malformed and self.faults.applies_to(request.path):
             text = text[: len(text) // 2]
         return web.Response(text=text, content_type="text/xml", charset="utf-8")
 
@@ -474,6 +492,21 @@ class PlexSimulator:
             else:
                 setting.value = value
         return web.Response()
+
+
+async def _truncate(
+    request: web.Request, response: web.StreamResponse
+) -> web.StreamResponse:
+    """Promise the whole body, send half of it, and hang up."""
+    body = response.body if isinstance(response, web.Response) else None
+    data = body if isinstance(body, bytes) else b""
+    cut = web.StreamResponse(status=response.status, headers=response.headers)
+    cut.content_length = len(data) + 64
+    await cut.prepare(request)
+    await cut.write(data[: len(data) // 2])
+    if request.transport is not None:
+        request.transport.close()
+    return cut
 
 
 def _typed(kind: str, value: str) -> str | int | bool:
