@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from ipaddress import ip_address
+import json
+from pathlib import Path
+import re
 from typing import Any
 from unittest.mock import patch
 
@@ -264,3 +267,89 @@ async def test_discovery_of_something_else_aborts(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == reason
+
+
+async def test_adding_by_hand_while_discovered(
+    hass: HomeAssistant, simulator: PlexSimulator, entry_data: dict[str, Any]
+) -> None:
+    discovered = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovery(simulator.port)
+    )
+    assert discovered["type"] is FlowResultType.FORM
+    flow_id = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, entry_data)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    # The card under "Discovered" goes away with the server set up.
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+@pytest.mark.parametrize(
+    "method", ["async_get_identity", "async_get_server_info", "async_get_tasks"]
+)
+async def test_unexpected_error_shows_unknown(
+    hass: HomeAssistant,
+    simulator: PlexSimulator,
+    entry_data: dict[str, Any],
+    method: str,
+) -> None:
+    flow_id = await _start_user_flow(hass)
+    with patch(
+        f"custom_components.butler.plex.PlexClient.{method}",
+        side_effect=RuntimeError("surprise"),
+    ):
+        result = await hass.config_entries.flow.async_configure(flow_id, entry_data)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unknown"}
+    result = await hass.config_entries.flow.async_configure(flow_id, entry_data)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_discovery_with_an_unusable_address_aborts(
+    hass: HomeAssistant, simulator: PlexSimulator
+) -> None:
+    with patch(
+        "custom_components.butler.config_flow.async_create_client",
+        side_effect=ValueError("Host is not valid"),
+    ):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovery(simulator.port)
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_plex"
+
+
+def _flow_title_placeholders() -> set[str]:
+    strings = json.loads(
+        (
+            Path(__file__).parents[1] / "custom_components/butler/strings.json"
+        ).read_text()
+    )
+    return set(re.findall(r"{(\w+)}", strings["config"]["flow_title"]))
+
+
+async def test_every_flow_card_has_a_complete_title(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    needed = _flow_title_placeholders()
+    assert needed
+    simulator.token = "rotated-token"
+    init_integration.async_start_reauth(hass)
+    await hass.async_block_till_done()
+    other = PlexSimulator(token=TOKEN, machine_identifier="other-server")
+    await other.start(host="127.0.0.1", port=0)
+    try:
+        await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovery(other.port)
+        )
+    finally:
+        await other.stop()
+    await init_integration.start_reconfigure_flow(hass)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert {flow["context"]["source"] for flow in flows} == {
+        "reauth",
+        "zeroconf",
+        "reconfigure",
+    }
+    for flow in flows:
+        assert needed <= set(flow["context"].get("title_placeholders", {})), flow

@@ -27,7 +27,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
 from .const import DOMAIN, LOGGER
-from .helpers import async_create_client
+from .coordinator import async_create_client
 from .plex import (
     DEFAULT_PORT,
     PlexAuthenticationError,
@@ -107,6 +107,10 @@ def _form_errors(
     except PlexError as err:
         LOGGER.debug("Unexpected answer while checking the server: %s", err)
         raise _FlowError(response) from err
+    except Exception as err:
+        # A bug or a library's surprise must show a message, not a broken form.
+        LOGGER.exception("Unexpected error while checking the server")
+        raise _FlowError("unknown") from err
 
 
 class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -127,7 +131,9 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
             except _FlowError as err:
                 errors = {"base": err.key}
             else:
-                await self.async_set_unique_id(machine_id)
+                # The same server may wait under "Discovered": adding it by
+                # hand must still work, and the discovered flow goes away.
+                await self.async_set_unique_id(machine_id, raise_on_progress=False)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title=server.friendly_name, data=user_input
@@ -159,19 +165,19 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_SSL: False,
             CONF_VERIFY_SSL: True,
         }
-        client = await async_create_client(self.hass, {**data, CONF_TOKEN: ""})
         try:
+            client = await async_create_client(self.hass, {**data, CONF_TOKEN: ""})
             identity = await client.async_get_identity()
         except PlexConnectionError:
             return self.async_abort(reason="cannot_connect")
-        except PlexError:
+        except PlexError, ValueError:
             return self.async_abort(reason="not_plex")
         await self.async_set_unique_id(identity.machine_identifier)
         self._abort_if_unique_id_configured(
             updates={CONF_HOST: data[CONF_HOST], CONF_PORT: data[CONF_PORT]}
         )
         self._discovered = data
-        self.context["title_placeholders"] = {"host": discovery_info.host}
+        self.context["title_placeholders"] = {"name": discovery_info.host}
         return await self.async_step_zeroconf_confirm()
 
     async def async_step_zeroconf_confirm(
@@ -228,6 +234,7 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the address of a server already set up, keeping its token."""
         entry = self._get_reconfigure_entry()
+        self.context["title_placeholders"] = {"name": entry.title}
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
