@@ -7,6 +7,7 @@ here, before Home Assistant looks, makes the loader find ``butler``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import logging
 from typing import Any
 
 import pytest
@@ -126,3 +127,15 @@ async def bring_up(simulator: PlexSimulator) -> None:
 def set_fault(simulator: PlexSimulator, fault: str, on: bool = True) -> None:
     """Switch one of the simulator's fault modes: server_error, html, malformed, slow."""
     setattr(simulator.faults, fault, on)
+
+
+def butler_records(
+    caplog: pytest.LogCaptureFixture, level: int = logging.WARNING
+) -> list[logging.LogRecord]:
+    """What the integration logged at `level` or above."""
+    return [
+        record
+        for record in caplog.records
+        if record.name.startswith("custom_components.butler")
+        and record.levelno >= level
+    ]

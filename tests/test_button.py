@@ -71,7 +71,10 @@ async def test_press_task_the_server_dropped(
     with pytest.raises(HomeAssistantError) as err:
         await _press(hass, BACKUP)
     assert err.value.translation_key == "task_not_found"
-    assert err.value.translation_placeholders == {"task": "BackupDatabase"}
+    assert err.value.translation_placeholders == {
+        "server": "Plex Server",
+        "task": "BackupDatabase",
+    }
     await hass.async_block_till_done()
     assert hass.states.get(BACKUP) is None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -14,12 +15,12 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.butler.const import DOMAIN, SCAN_INTERVAL
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import STATE_OFF, STATE_UNAVAILABLE
+from homeassistant.const import CONF_HOST, STATE_OFF, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from plexsim import PlexSimulator
 
-from .conftest import TOKEN, bring_up, set_fault, take_down
+from .conftest import TOKEN, bring_up, butler_records, set_fault, take_down
 
 RUNNING = "binary_sensor.plex_server_butler_running"
 BACKUP = "button.plex_server_back_up_database"
@@ -121,14 +122,16 @@ async def test_slow_server_times_out(
     simulator: PlexSimulator,
 ) -> None:
     # Real time, not the frozen clock: the client's timeout runs on the loop's clock.
-    with patch("custom_components.butler.helpers.REQUEST_TIMEOUT", 0.05):
+    with patch("custom_components.butler.coordinator.DEFAULT_TIMEOUT", 0.05):
         mock_config_entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     coordinator = mock_config_entry.runtime_data
     simulator.faults.slow = True
     await coordinator.async_refresh()
     assert hass.states.get(RUNNING).state == STATE_UNAVAILABLE
-    assert "timed out" in str(coordinator.last_exception)
+    assert coordinator.last_exception.translation_key == "cannot_connect"
+    # The technical reason stays on the cause, for the debug log.
+    assert "timed out" in str(coordinator.last_exception.__cause__)
     simulator.faults.slow = False
     await coordinator.async_refresh()
     assert hass.states.get(RUNNING).state == STATE_OFF
@@ -221,3 +224,95 @@ async def test_token_never_logged(
     assert TOKEN not in caplog.text
     for record in caplog.records:
         assert TOKEN not in record.getMessage()
+
+
+async def test_unusable_stored_host_is_a_clear_setup_error(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, entry_data: dict[str, Any]
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Plex Server",
+        unique_id="moved",
+        data={**entry_data, CONF_HOST: "http://not a host/"},
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.error_reason_translation_key == "invalid_host"
+    assert "Reconfigure" in (entry.reason or "")
+
+
+@pytest.mark.parametrize(
+    ("path", "depends", "what"),
+    [
+        ("/:/prefs", "switch.plex_server_back_up_database_schedule", "settings"),
+        ("/activities", RUNNING, "activities"),
+    ],
+)
+@pytest.mark.parametrize("fault", ["server_error", "malformed", "html"])
+async def test_a_failing_side_read_keeps_the_tasks_usable(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    depends: str,
+    what: str,
+    fault: str,
+) -> None:
+    simulator.faults.only_paths = frozenset({path})
+    set_fault(simulator, fault)
+    await _tick(hass, freezer)
+    await _tick(hass, freezer)
+    assert init_integration.runtime_data.last_update_success
+    assert hass.states.get(depends).state == STATE_UNAVAILABLE
+    # Every task can still be run.
+    assert hass.states.get(BACKUP).state != STATE_UNAVAILABLE
+    await hass.services.async_call(
+        "button", "press", {"entity_id": BACKUP}, blocking=True
+    )
+    assert "BackupDatabase" in simulator.running
+    warnings = butler_records(caplog)
+    assert len(warnings) == 1
+    assert f"cannot read the server's {what}" in warnings[0].getMessage()
+    assert warnings[0].exc_info is None
+
+    set_fault(simulator, fault, on=False)
+    await _tick(hass, freezer)
+    assert hass.states.get(depends).state != STATE_UNAVAILABLE
+    assert (
+        len([r for r in caplog.records if "can be read again" in r.getMessage()]) == 1
+    )
+
+
+async def test_settings_failing_at_setup_add_switches_later(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    simulator.faults.only_paths = frozenset({"/:/prefs"})
+    set_fault(simulator, "server_error")
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(BACKUP) is not None
+    assert hass.states.get("switch.plex_server_back_up_database_schedule") is None
+    set_fault(simulator, "server_error", on=False)
+    await _tick(hass, freezer)
+    assert hass.states.get("switch.plex_server_back_up_database_schedule").state == "on"
+
+
+async def test_refused_token_on_a_side_read_asks_for_reauth(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    simulator.faults.only_paths = frozenset({"/activities"})
+    set_fault(simulator, "forbidden")
+    await _tick(hass, freezer)
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]

@@ -159,3 +159,80 @@ async def test_server_down_during_action(
         await _call(hass, "start_task", {"task": "BackupDatabase"})
     assert err.value.translation_key == "cannot_connect"
     assert TOKEN not in str(err.value)
+
+
+async def _with_tasks(
+    hass: HomeAssistant, entry: MockConfigEntry, simulator: PlexSimulator, *names: str
+) -> None:
+    for name in names:
+        simulator.add_task(name)
+    await entry.runtime_data.async_refresh()
+
+
+@pytest.mark.parametrize(
+    ("tasks", "asked", "started"),
+    [
+        # The exact name wins over a normalised match of another task.
+        (["backupdatabase"], "backupdatabase", "backupdatabase"),
+        (["backupdatabase"], "BackupDatabase", "BackupDatabase"),
+        (["ButlerTaskFoo", "Foo"], "Foo", "Foo"),
+        (["ButlerTaskFoo", "Foo"], "ButlerTaskFoo", "ButlerTaskFoo"),
+        # Letters of any script count, so these are told apart.
+        (["中文任务", "其他任务"], "其他任务", "其他任务"),
+        (["中文任务", "其他任务"], "中文 任务", "中文任务"),
+    ],
+)
+async def test_the_right_task_is_started(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    tasks: list[str],
+    asked: str,
+    started: str,
+) -> None:
+    await _with_tasks(hass, init_integration, simulator, *tasks)
+    result = await _call(hass, "start_task", {"task": asked}, response=True)
+    assert result == {"task": started, "result": "started"}
+    assert list(simulator.running) == [started]
+
+
+@pytest.mark.parametrize(
+    ("tasks", "asked", "fits"),
+    [
+        (["backupdatabase"], "BACKUP DATABASE", "BackupDatabase, backupdatabase"),
+        (["ButlerTaskFoo", "Foo"], "foo", "ButlerTaskFoo, Foo"),
+    ],
+)
+async def test_a_name_that_fits_several_tasks_is_refused(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    tasks: list[str],
+    asked: str,
+    fits: str,
+) -> None:
+    await _with_tasks(hass, init_integration, simulator, *tasks)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "start_task", {"task": asked})
+    assert err.value.translation_key == "ambiguous_task"
+    assert err.value.translation_placeholders == {
+        "task": asked,
+        "server": "Plex Server",
+        "tasks": fits,
+    }
+    assert fits in str(err.value)
+    assert not simulator.running
+
+
+@pytest.mark.parametrize("asked", ["???", "", "  ", "…"])
+async def test_a_name_without_letters_matches_nothing(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    asked: str,
+) -> None:
+    await _with_tasks(hass, init_integration, simulator, "中文任务", "!!!")
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "start_task", {"task": asked})
+    assert err.value.translation_key == "unknown_task"
+    assert not simulator.running

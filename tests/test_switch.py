@@ -14,7 +14,13 @@ from homeassistant.components.switch import (
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
 )
-from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, Platform
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    Platform,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
@@ -73,5 +79,8 @@ async def test_toggle_fails_clearly(
             blocking=True,
         )
     assert err.value.translation_key == "cannot_connect"
+    # The failure shows at once, not at the next poll.
+    assert hass.states.get(BACKUP_SCHEDULE).state == STATE_UNAVAILABLE
     set_fault(simulator, "server_error", on=False)
+    await init_integration.runtime_data.async_refresh()
     assert hass.states.get(BACKUP_SCHEDULE).state == STATE_ON

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
-from .coordinator import ButlerConfigEntry, ButlerCoordinator
-from .helpers import async_create_client
+from .coordinator import ButlerConfigEntry, ButlerCoordinator, async_create_client
 from .services import async_setup_services
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SWITCH]
@@ -25,9 +25,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bool:
     """Connect to one Plex server and add its entities."""
-    coordinator = ButlerCoordinator(
-        hass, entry, await async_create_client(hass, entry.data)
-    )
+    try:
+        client = await async_create_client(hass, entry.data)
+    except ValueError as err:
+        # A stored host that no longer makes a URL: only a new address helps.
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_host",
+            translation_placeholders={"server": entry.title},
+        ) from err
+    coordinator = ButlerCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

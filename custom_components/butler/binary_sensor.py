@@ -10,7 +10,7 @@ from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ButlerConfigEntry, ButlerCoordinator
+from .coordinator import ButlerConfigEntry
 from .entity import ButlerEntity
 
 # The coordinator does all the fetching.
@@ -29,17 +29,16 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the butler-running sensor."""
-    async_add_entities([ButlerRunningBinarySensor(entry.runtime_data)])
+    async_add_entities([ButlerRunningBinarySensor(entry.runtime_data, RUNNING)])
 
 
 class ButlerRunningBinarySensor(ButlerEntity, BinarySensorEntity):
     """On while the server lists a butler activity."""
 
-    entity_description = RUNNING
-
-    def __init__(self, coordinator: ButlerCoordinator) -> None:
-        """Set up the sensor."""
-        super().__init__(coordinator, RUNNING.key)
+    @property
+    def available(self) -> bool:
+        """Unavailable while the server's activities cannot be read."""
+        return super().available and self.coordinator.data.activities_current
 
     @property
     def is_on(self) -> bool:

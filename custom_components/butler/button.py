@@ -10,13 +10,13 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ButlerConfigEntry, ButlerCoordinator
+from .coordinator import ButlerConfigEntry
 from .entity import ButlerEntity, async_follow_tasks, task_name_translation
-from .helpers import butler_command
 from .plex import ButlerTask, PlexClient
 
-# Commands to one server go one at a time.
-PARALLEL_UPDATES = 1
+# The coordinator's lock serialises every command to a server; a platform
+# semaphore on top would queue presses where the lock can fail them fast.
+PARALLEL_UPDATES = 0
 
 TASK_KEY_PREFIX = "task_"
 
@@ -80,17 +80,6 @@ class ButlerButtonEntity(ButlerEntity, ButtonEntity):
 
     entity_description: ButlerButtonEntityDescription
 
-    def __init__(
-        self,
-        coordinator: ButlerCoordinator,
-        description: ButlerButtonEntityDescription,
-        task_name: str | None = None,
-    ) -> None:
-        """Set up the button."""
-        super().__init__(coordinator, description.key, task_name)
-        self.entity_description = description
-
-    @butler_command
     async def async_press(self) -> None:
         """Ask the server to do it."""
-        await self.entity_description.press_fn(self.coordinator.client)
+        await self.coordinator.async_command(self.entity_description.press_fn)

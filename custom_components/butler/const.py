@@ -14,9 +14,6 @@ LOGGER = logging.getLogger(__package__)
 # costing three small requests on the LAN. Commands refresh at once anyway.
 SCAN_INTERVAL: Final = timedelta(seconds=30)
 
-# A LAN server answers in milliseconds; ten seconds covers one busy scanning.
-REQUEST_TIMEOUT: Final = 10.0
-
 CONF_TASK: Final = "task"
 
 # Tasks Plex servers are known to have, by code name, mapped to the

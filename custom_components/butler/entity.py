@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
@@ -16,18 +17,26 @@ from .plex import ButlerTask
 
 
 class ButlerEntity(CoordinatorEntity[ButlerCoordinator]):
-    """An entity of one Plex server's device; bound to a task when `task_name` is set."""
+    """An entity of one Plex server's device; bound to a task when `task_name` is set.
+
+    Every entity gets its description passed in; its unique id is the
+    server's machine identifier and the description's key.
+    """
 
     _attr_has_entity_name = True
 
     def __init__(
-        self, coordinator: ButlerCoordinator, key: str, task_name: str | None = None
+        self,
+        coordinator: ButlerCoordinator,
+        description: EntityDescription,
+        task_name: str | None = None,
     ) -> None:
         """Attach the entity to the server's device."""
         super().__init__(coordinator)
         server = coordinator.server
+        self.entity_description = description
         self.task_name = task_name
-        self._attr_unique_id = f"{server.machine_identifier}_{key}"
+        self._attr_unique_id = f"{server.machine_identifier}_{description.key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, server.machine_identifier)},
             name=server.friendly_name,

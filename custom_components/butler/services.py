@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from enum import StrEnum
-import re
 from typing import Any
 
 import probatio as vol
@@ -23,8 +22,7 @@ from homeassistant.helpers.service import async_get_config_entry
 
 from .const import CONF_TASK, DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
-from .helpers import async_plex_command
-from .plex import PlexClient
+from .plex import SCHEDULE_SETTING_PREFIX, PlexClient
 
 SERVICE_START_ALL = "start_all"
 SERVICE_STOP_ALL = "stop_all"
@@ -33,8 +31,6 @@ SERVICE_STOP_TASK = "stop_task"
 
 SERVER_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
 TASK_SCHEMA = SERVER_SCHEMA.extend({vol.Required(CONF_TASK): cv.string})
-
-_NOT_WORD = re.compile(r"[^a-z0-9]")
 
 
 def _coordinator(call: ServiceCall) -> ButlerCoordinator:
@@ -48,42 +44,60 @@ def _coordinator(call: ServiceCall) -> ButlerCoordinator:
 def _task_name(coordinator: ButlerCoordinator, asked: str) -> str:
     """Find the server's name for the task asked for.
 
-    People and voice assistants write "backup database" or
-    "ButlerTaskGenerateIntroMarkers" alike, so names match ignoring case,
-    spaces and the "ButlerTask" prefix.
+    The server's exact name always wins. Otherwise people and voice
+    assistants write "backup database" or "GenerateIntroMarkers", so names
+    also match ignoring case, spaces, punctuation and the "ButlerTask"
+    prefix, or by the server's title; such a match must be unique.
     """
+    tasks = coordinator.data.tasks
+    if asked in tasks:
+        return asked
+    server = coordinator.config_entry.title
     wanted = _key(asked)
-    for name, task in coordinator.data.tasks.items():
-        if wanted in (
-            _key(name),
-            _key(name.removeprefix("ButlerTask")),
-            _key(task.display_name),
-        ):
-            return name
+    matches = (
+        [
+            name
+            for name, task in tasks.items()
+            if wanted
+            in {
+                _key(name),
+                _key(name.removeprefix(SCHEDULE_SETTING_PREFIX)),
+                _key(task.display_name),
+            }
+        ]
+        if wanted
+        else []
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="ambiguous_task",
+            translation_placeholders={
+                "task": asked,
+                "server": server,
+                "tasks": ", ".join(matches),
+            },
+        )
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="unknown_task",
-        translation_placeholders={
-            "task": asked,
-            "server": coordinator.config_entry.title,
-        },
+        translation_placeholders={"task": asked, "server": server},
     )
 
 
 def _key(text: str) -> str:
-    return _NOT_WORD.sub("", text.lower())
+    """Letters and digits of any script, case folded; may be empty."""
+    return "".join(char for char in text.casefold() if char.isalnum())
 
 
 async def _async_start_all(call: ServiceCall) -> None:
-    coordinator = _coordinator(call)
-    async with async_plex_command(coordinator):
-        await coordinator.client.async_start_all()
+    await _coordinator(call).async_command(lambda client: client.async_start_all())
 
 
 async def _async_stop_all(call: ServiceCall) -> None:
-    coordinator = _coordinator(call)
-    async with async_plex_command(coordinator):
-        await coordinator.client.async_stop_all()
+    await _coordinator(call).async_command(lambda client: client.async_stop_all())
 
 
 def _task_action(
@@ -94,8 +108,7 @@ def _task_action(
     async def _async_handle(call: ServiceCall) -> ServiceResponse:
         coordinator = _coordinator(call)
         name = _task_name(coordinator, call.data[CONF_TASK])
-        async with async_plex_command(coordinator):
-            result = await command(coordinator.client, name)
+        result = await coordinator.async_command(lambda client: command(client, name))
         return {"task": name, "result": result.value}
 
     return _async_handle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
@@ -12,13 +13,31 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .entity import ButlerEntity, async_follow_tasks, task_name_translation
-from .helpers import butler_command
 from .plex import ButlerTask
 
-# Commands to one server go one at a time.
-PARALLEL_UPDATES = 1
+# The coordinator's lock serialises every command to a server.
+PARALLEL_UPDATES = 0
 
 SCHEDULE_KEY_PREFIX = "schedule_"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ButlerSwitchEntityDescription(SwitchEntityDescription):
+    """A switch backed by one boolean server setting."""
+
+    setting: str
+
+
+def schedule_switch_description(task: ButlerTask) -> ButlerSwitchEntityDescription:
+    """Describe the switch that puts one task in the butler's schedule."""
+    translation_key, placeholders = task_name_translation(task)
+    return ButlerSwitchEntityDescription(
+        key=f"{SCHEDULE_KEY_PREFIX}{task.name}",
+        translation_key=translation_key,
+        translation_placeholders=placeholders,
+        entity_category=EntityCategory.CONFIG,
+        setting=task.schedule_setting,
+    )
 
 
 def _schedulable(coordinator: ButlerCoordinator) -> Iterator[str]:
@@ -37,26 +56,22 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         SCHEDULE_KEY_PREFIX,
-        _schedulable,
-        ButlerScheduleSwitch,
+        wanted=_schedulable,
+        create=lambda coordinator, task: ButlerScheduleSwitch(
+            coordinator, schedule_switch_description(task), task.name
+        ),
     )
 
 
 class ButlerScheduleSwitch(ButlerEntity, SwitchEntity):
     """On while the butler runs the task on its schedule."""
 
-    def __init__(self, coordinator: ButlerCoordinator, task: ButlerTask) -> None:
-        """Set up the switch for one task."""
-        key = f"{SCHEDULE_KEY_PREFIX}{task.name}"
-        super().__init__(coordinator, key, task.name)
-        translation_key, placeholders = task_name_translation(task)
-        self.entity_description = SwitchEntityDescription(
-            key=key,
-            translation_key=translation_key,
-            translation_placeholders=placeholders,
-            entity_category=EntityCategory.CONFIG,
-        )
-        self._schedule_setting = task.schedule_setting
+    entity_description: ButlerSwitchEntityDescription
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the server's settings cannot be read (nor written)."""
+        return super().available and self.coordinator.data.settings_current
 
     @property
     def is_on(self) -> bool | None:
@@ -71,6 +86,8 @@ class ButlerScheduleSwitch(ButlerEntity, SwitchEntity):
         """Take the task out of the schedule."""
         await self._async_set(False)
 
-    @butler_command
     async def _async_set(self, enabled: bool) -> None:
-        await self.coordinator.client.async_set_setting(self._schedule_setting, enabled)
+        setting = self.entity_description.setting
+        await self.coordinator.async_command(
+            lambda client: client.async_set_setting(setting, enabled)
+        )
