@@ -43,24 +43,6 @@ async def test_setup_and_unload(
     assert hass.states.get(RUNNING).state == STATE_UNAVAILABLE
 
 
-async def test_server_down_at_setup_retries(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: PlexSimulator
-) -> None:
-    await take_down(simulator)
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
-
-
-async def test_garbage_at_setup_retries(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: PlexSimulator
-) -> None:
-    set_fault(simulator, "malformed")
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
-
-
 async def test_refused_token_at_setup_asks_for_reauth(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: PlexSimulator
 ) -> None:
@@ -83,37 +65,6 @@ async def test_refused_token_while_running_asks_for_reauth(
     await _tick(hass, freezer)
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-
-
-@pytest.mark.parametrize("fault", ["down", "server_error", "html", "malformed"])
-async def test_unavailable_and_back_logged_once(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    simulator: PlexSimulator,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-    fault: str,
-) -> None:
-    if fault == "down":
-        await take_down(simulator)
-    else:
-        set_fault(simulator, fault)
-    await _tick(hass, freezer)
-    await _tick(hass, freezer)
-    assert hass.states.get(RUNNING).state == STATE_UNAVAILABLE
-    assert hass.states.get(BACKUP).state == STATE_UNAVAILABLE
-    failures = [r for r in caplog.records if "Error fetching" in r.getMessage()]
-    assert len(failures) == 1
-
-    if fault == "down":
-        await bring_up(simulator)
-    else:
-        set_fault(simulator, fault, on=False)
-    await _tick(hass, freezer)
-    await _tick(hass, freezer)
-    assert hass.states.get(RUNNING).state == STATE_OFF
-    recoveries = [r for r in caplog.records if "recovered" in r.getMessage()]
-    assert len(recoveries) == 1
 
 
 async def test_slow_server_times_out(

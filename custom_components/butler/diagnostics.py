@@ -26,6 +26,8 @@ async def async_get_config_entry_diagnostics(
             "server": asdict(coordinator.server),
             "last_update_success": coordinator.last_update_success,
             "running": data.running,
+            "activities_current": data.activities_current,
+            "settings_current": data.settings_current,
             "activity": None if data.activity is None else asdict(data.activity),
             "tasks": [asdict(task) for task in data.tasks.values()],
             "scheduled_by_setting": sorted(data.scheduled_by_setting),
