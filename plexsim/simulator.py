@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 import json
@@ -19,9 +20,11 @@ from typing import Any
 import uuid
 from xml.sax.saxutils import quoteattr
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from .catalog import SimSetting, SimTask, default_settings, default_tasks
+
+NOTIFICATIONS_PATH = "/:/websockets/notifications"
 
 UNAUTHORIZED_HTML = (
     "<html><head><title>Unauthorized</title></head>"
@@ -56,6 +59,10 @@ class Faults:
     html: bool = False
     malformed: bool = False
     truncated: bool = False
+    refuse_socket: bool = False
+    """The notification socket answers 404, as on servers without it."""
+    silent_socket: bool = False
+    """Open sockets stop answering pings, as a frozen server would."""
     only_paths: frozenset[str] | None = None
     """Paths the faults apply to; None for every path."""
     _slow: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -83,6 +90,24 @@ class Faults:
     def applies_to(self, path: str) -> bool:
         """Whether the faults switched on concern a request for this path."""
         return self.only_paths is None or path in self.only_paths
+
+
+@dataclass
+class Traffic:
+    """What clients sent and were sent, for the benchmark.
+
+    HTTP is counted by request line, headers and body each way; the socket
+    by frame (2 to 14 bytes of framing plus the payload).
+    """
+
+    requests: int = 0
+    bytes_received: int = 0
+    bytes_sent: int = 0
+    pings: int = 0
+    socket_bytes_received: int = 0
+    socket_bytes_sent: int = 0
+    notifications: int = 0
+    notification_bytes: int = 0
 
 
 class PlexSimulator:
@@ -129,6 +154,12 @@ class PlexSimulator:
         self.queued: dict[str, asyncio.TimerHandle] = {}
         self.requests: list[RecordedRequest] = []
         self.faults = Faults()
+        self.traffic = Traffic()
+        self.progress_interval = 1.0
+        self.sockets: set[web.WebSocketResponse] = set()
+        self._sockets_changed = asyncio.Condition()
+        self._started_at: dict[str, float] = {}
+        self._ticker: asyncio.Task[None] | None = None
         self.port = 0
         self.host = "127.0.0.1"
         self._run_id = str(uuid.uuid4())
@@ -159,10 +190,12 @@ class PlexSimulator:
             handle.cancel()
         self.running.clear()
         self.queued.clear()
+        self._stop_ticker()
         await self.go_down()
 
     async def go_down(self) -> None:
         """Close the listening socket: clients get "connection refused"."""
+        await self.drop_sockets()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -202,7 +235,8 @@ class PlexSimulator:
         task = self.tasks[name]
         if name in self.running:
             return False
-        if not self.running:
+        run_begins = not self.running
+        if run_begins:
             self._run_id = str(uuid.uuid4())
             self._run_total = self._run_done = 0
         self._run_total += 1
@@ -210,14 +244,22 @@ class PlexSimulator:
             queued.cancel()
         loop = asyncio.get_running_loop()
         self.running[name] = loop.call_later(self.task_duration, self.finish_task, name)
+        self._started_at[name] = loop.time()
         task.last_run = self.now().date()
+        self._notify_activity("started" if run_begins else "updated")
+        if run_begins:
+            # Servers push much besides activities; clients must skip it.
+            self._notify({"type": "timeline", "size": 1, "TimelineEntry": [{}]})
+            self._ticker = loop.create_task(self._tick_progress())
         return True
 
     def finish_task(self, name: str) -> None:
         """End a running task as if its work were done."""
         if (handle := self.running.pop(name, None)) is not None:
             handle.cancel()
+            self._started_at.pop(name, None)
             self._run_done += 1
+            self._after_change()
 
     def finish_all(self) -> None:
         """End every running task."""
@@ -248,7 +290,97 @@ class PlexSimulator:
         self.queued.clear()
         for handle in self.running.values():
             handle.cancel()
+        was_running = bool(self.running)
         self.running.clear()
+        self._started_at.clear()
+        if was_running:
+            self._after_change()
+
+    def stop_task(self, name: str) -> bool:
+        """Stop one running task; False when it is not running."""
+        if (handle := self.running.pop(name, None)) is None:
+            return False
+        handle.cancel()
+        self._started_at.pop(name, None)
+        self._after_change()
+        return True
+
+    # --- notifications -----------------------------------------------------
+
+    @property
+    def progress(self) -> int:
+        """How far the butler's run is, from the tasks done and the time spent."""
+        loop = asyncio.get_running_loop()
+        running = sum(
+            min((loop.time() - started) / max(self.task_duration, 0.001), 1.0)
+            for started in self._started_at.values()
+        )
+        return int(100 * (self._run_done + running) / max(self._run_total, 1))
+
+    def _activity(self) -> dict[str, Any]:
+        current = self.tasks.get(next(iter(self.running)))
+        return {
+            "uuid": self._run_id,
+            "type": "butler",
+            "cancellable": False,
+            "userID": 1,
+            "title": "Butler tasks",
+            "subtitle": (current.title or current.name) if current else None,
+            "progress": self.progress,
+        }
+
+    def _after_change(self) -> None:
+        if self.running:
+            self._notify_activity("updated")
+        else:
+            self._stop_ticker()
+            self._notify_activity("ended")
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+
+    async def _tick_progress(self) -> None:
+        while self.running:
+            await asyncio.sleep(self.progress_interval)
+            if self.running:
+                self._notify_activity("updated")
+
+    def _notify_activity(self, event: str) -> None:
+        activity = (
+            self._activity()
+            if self.running
+            else {"uuid": self._run_id, "type": "butler", "title": "Butler tasks"}
+        )
+        self._notify(
+            {
+                "type": "activity",
+                "size": 1,
+                "ActivityNotification": [
+                    {"event": event, "uuid": self._run_id, "Activity": activity}
+                ],
+            }
+        )
+
+    def _notify(self, container: dict[str, Any]) -> None:
+        self.send_raw(json.dumps({"NotificationContainer": container}))
+
+    def send_raw(self, text: str) -> None:
+        """Send one frame to every open notification socket, as it is."""
+        for websocket in list(self.sockets):
+            if websocket.closed:
+                continue
+            self.traffic.notifications += 1
+            self.traffic.notification_bytes += len(text.encode()) + 4
+            task = asyncio.get_running_loop().create_task(websocket.send_str(text))
+            task.add_done_callback(_ignore_closed)
+
+    async def drop_sockets(self) -> None:
+        """Close every open notification socket, as a restarting server would."""
+        for websocket in list(self.sockets):
+            await websocket.close()
+        self.sockets.clear()
 
     def _start_queued(self, name: str) -> None:
         self.queued.pop(name, None)
@@ -292,6 +424,7 @@ class PlexSimulator:
         app.router.add_get("/activities", self._activities)
         app.router.add_get("/:/prefs", self._get_prefs)
         app.router.add_put("/:/prefs", self._put_prefs)
+        app.router.add_get(NOTIFICATIONS_PATH, self._notifications)
         return app
 
     @web.middleware
@@ -307,6 +440,12 @@ class PlexSimulator:
                 dict(request.query),
                 dict(request.headers),
             )
+        )
+        self.traffic.requests += 1
+        self.traffic.bytes_received += (
+            len(f"{request.method} {request.path_qs} HTTP/1.1\r\n\r\n")
+            + sum(len(k) + len(v) + 4 for k, v in request.headers.items())
+            + (request.content_length or 0)
         )
         faults = self.faults
         if faults.applies_to(request.path):
@@ -333,6 +472,15 @@ class PlexSimulator:
         response = await handler(request)
         if faults.truncated and faults.applies_to(request.path):
             return await _truncate(request, response)
+        if isinstance(response, web.Response):
+            body = response.body if isinstance(response.body, bytes) else b""
+            self.traffic.bytes_sent += (
+                len(body)
+                + len(
+                    "HTTP/1.1 200 OK\r\n\r\nContent-Length: 0000\r\nDate: Mon, 30 Nov 2026 00:00:00 GMT\r\nServer: Python/3.14 aiohttp/3\r\n"
+                )
+                + sum(len(k) + len(v) + 4 for k, v in response.headers.items())
+            )
         return response
 
     def _document(
@@ -429,32 +577,44 @@ class PlexSimulator:
         return web.Response(status=200 if self.start_task(name) else 202)
 
     async def _stop_one(self, request: web.Request) -> web.Response:
-        name = request.match_info["task"]
-        if name not in self.running:
+        if not self.stop_task(request.match_info["task"]):
             return web.Response(status=404)
-        self.running.pop(name).cancel()
         return web.Response()
 
     async def _activities(self, request: web.Request) -> web.Response:
-        items: list[Attributes] = []
-        if self.running:
-            current = self.tasks.get(next(iter(self.running)))
-            subtitle = (current.title or current.name) if current else None
-            progress = 100 * self._run_done // max(self._run_total, 1)
-            items.append(
-                {
-                    "uuid": self._run_id,
-                    "type": "butler",
-                    "cancellable": False,
-                    "userID": 1,
-                    "title": "Butler tasks",
-                    "subtitle": subtitle,
-                    "progress": progress,
-                }
-            )
+        items: list[Attributes] = [self._activity()] if self.running else []
         return self._document(
             request, "MediaContainer", {"size": len(items)}, ("Activity", items)
         )
+
+    async def _notifications(self, request: web.Request) -> web.StreamResponse:
+        if self.faults.refuse_socket:
+            return web.Response(status=404, text="Not Found")
+        websocket = web.WebSocketResponse(autoping=False)
+        await websocket.prepare(request)
+        self.sockets.add(websocket)
+        await self._note_sockets()
+        try:
+            async for message in websocket:
+                self.traffic.socket_bytes_received += len(message.data or b"") + 6
+                if message.type is WSMsgType.PING:
+                    self.traffic.pings += 1
+                    if not self.faults.silent_socket:
+                        self.traffic.socket_bytes_sent += len(message.data or b"") + 2
+                        await websocket.pong(message.data)
+        finally:
+            self.sockets.discard(websocket)
+            await self._note_sockets()
+        return websocket
+
+    async def _note_sockets(self) -> None:
+        async with self._sockets_changed:
+            self._sockets_changed.notify_all()
+
+    async def wait_for_sockets(self, count: int) -> None:
+        """Wait until exactly `count` notification sockets are open."""
+        async with self._sockets_changed:
+            await self._sockets_changed.wait_for(lambda: len(self.sockets) == count)
 
     async def _get_prefs(self, request: web.Request) -> web.Response:
         items: list[Attributes] = [
@@ -468,6 +628,7 @@ class PlexSimulator:
                 "hidden": s.hidden,
                 "advanced": s.advanced,
                 "group": s.group,
+                "enumValues": s.enum_values,
             }
             for s in self._settings.values()
         ]
@@ -507,6 +668,12 @@ async def _truncate(
     if request.transport is not None:
         request.transport.close()
     return cut
+
+
+def _ignore_closed(task: asyncio.Task[None]) -> None:
+    """A socket that closed while a frame was on its way is no error."""
+    with contextlib.suppress(asyncio.CancelledError, ConnectionError, RuntimeError):
+        task.result()
 
 
 def _typed(kind: str, value: str) -> str | int | bool:

@@ -6,6 +6,7 @@ here, before Home Assistant looks, makes the loader find ``butler``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import logging
 from typing import Any
@@ -48,7 +49,18 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
-async def simulator(socket_enabled: None) -> AsyncIterator[PlexSimulator]:
+def push() -> bool:
+    """Whether the server offers its notification socket.
+
+    Off unless a test module turns it on: then the integration polls, as it
+    does for a server without the socket, and a test drives it by the clock.
+    tests/test_push.py turns it on.
+    """
+    return False
+
+
+@pytest.fixture
+async def simulator(socket_enabled: None, push: bool) -> AsyncIterator[PlexSimulator]:
     """A Plex server with the real 1.43.2 task list, listening on 127.0.0.1.
 
     The test plugin blocks sockets; `socket_enabled` lets this one listen,
@@ -60,6 +72,7 @@ async def simulator(socket_enabled: None) -> AsyncIterator[PlexSimulator]:
         friendly_name="Plex Server",
         task_duration=600,
     )
+    sim.faults.refuse_socket = not push
     await sim.start(host="127.0.0.1", port=0)
     yield sim
     await sim.stop()
@@ -139,3 +152,22 @@ def butler_records(
         if record.name.startswith("custom_components.butler")
         and record.levelno >= level
     ]
+
+
+async def settle(hass: HomeAssistant) -> None:
+    """Wait for Home Assistant and every background task but the socket listener.
+
+    The listener runs as long as the entry is loaded, so Home Assistant's
+    own `wait_background_tasks` would wait forever; polls, however, run as
+    background tasks too and are waited for here.
+    """
+    while True:
+        await hass.async_block_till_done()
+        pending = [
+            task
+            for task in hass._background_tasks
+            if not task.done() and task.get_name() != "butler notifications"
+        ]
+        if not pending:
+            return
+        await asyncio.wait(pending)

@@ -17,6 +17,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from plexsim import PlexSimulator
 
+from .conftest import settle
+
 RUNNING = "binary_sensor.plex_server_butler_running"
 
 
@@ -41,11 +43,11 @@ async def test_running_follows_the_server(
     simulator.start_task("OptimizeDatabase")
     freezer.tick(SCAN_INTERVAL)
     async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
     assert hass.states.get(RUNNING).state == STATE_ON
 
     simulator.finish_all()
     freezer.tick(SCAN_INTERVAL)
     async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
     assert hass.states.get(RUNNING).state == STATE_OFF

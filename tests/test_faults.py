@@ -32,7 +32,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 
-from .conftest import TOKEN, butler_records
+from .conftest import TOKEN, butler_records, settle
 
 BACKUP = "button.plex_server_back_up_database"
 RUNNING = "binary_sensor.plex_server_butler_running"
@@ -124,7 +124,7 @@ async def _poll(hass: HomeAssistant) -> None:
     async_fire_time_changed(
         hass, dt_util.utcnow() + SCAN_INTERVAL + timedelta(seconds=1)
     )
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> str:
@@ -257,7 +257,7 @@ async def test_command(
             flow["context"]["source"]
             for flow in hass.config_entries.flow.async_progress()
         ] == ["reauth"]
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
     await _poll(hass)
     assert _state(hass, RUNNING) == STATE_UNAVAILABLE
     assert len(butler_records(caplog)) == 1

@@ -20,7 +20,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from plexsim import PlexSimulator
 
-from .conftest import TOKEN, bring_up, butler_records, set_fault, take_down
+from .conftest import TOKEN, bring_up, butler_records, set_fault, settle, take_down
 
 RUNNING = "binary_sensor.plex_server_butler_running"
 BACKUP = "button.plex_server_back_up_database"
@@ -29,7 +29,7 @@ BACKUP = "button.plex_server_back_up_database"
 async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     freezer.tick(SCAN_INTERVAL)
     async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
 
 
 async def test_setup_and_unload(

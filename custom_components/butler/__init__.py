@@ -11,8 +11,15 @@ from homeassistant.helpers.typing import ConfigType
 from .const import DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator, async_create_client
 from .services import async_setup_services
+from .websocket import ButlerPushListener
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SWITCH]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -38,6 +45,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bo
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # Cancelled with the entry: unloading closes the socket.
+    entry.async_create_background_task(
+        hass, ButlerPushListener(coordinator).async_run(), "butler notifications"
+    )
     return True
 
 

@@ -10,9 +10,9 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ButlerConfigEntry
+from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .entity import ButlerEntity, async_follow_tasks, task_name_translation
-from .plex import ButlerTask, PlexClient
+from .plex import ButlerTask
 
 # The coordinator's lock serialises every command to a server; a platform
 # semaphore on top would queue presses where the lock can fail them fast.
@@ -25,19 +25,23 @@ TASK_KEY_PREFIX = "task_"
 class ButlerButtonEntityDescription(ButtonEntityDescription):
     """A button and what pressing it asks of the server."""
 
-    press_fn: Callable[[PlexClient], Awaitable[Any]]
+    press_fn: Callable[[ButlerCoordinator], Awaitable[Any]]
 
 
 SERVER_BUTTONS: tuple[ButlerButtonEntityDescription, ...] = (
     ButlerButtonEntityDescription(
         key="start_all",
         translation_key="start_all",
-        press_fn=lambda client: client.async_start_all(),
+        press_fn=lambda coordinator: coordinator.async_command(
+            lambda client: client.async_start_all()
+        ),
     ),
     ButlerButtonEntityDescription(
         key="stop_all",
         translation_key="stop_all",
-        press_fn=lambda client: client.async_stop_all(),
+        press_fn=lambda coordinator: coordinator.async_command(
+            lambda client: client.async_stop_all()
+        ),
     ),
 )
 
@@ -50,7 +54,7 @@ def task_button_description(task: ButlerTask) -> ButlerButtonEntityDescription:
         key=f"{TASK_KEY_PREFIX}{name}",
         translation_key=translation_key,
         translation_placeholders=placeholders,
-        press_fn=lambda client: client.async_start_task(name),
+        press_fn=lambda coordinator: coordinator.async_start_task(name),
     )
 
 
@@ -82,4 +86,4 @@ class ButlerButtonEntity(ButlerEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Ask the server to do it."""
-        await self.coordinator.async_command(self.entity_description.press_fn)
+        await self.entity_description.press_fn(self.coordinator)

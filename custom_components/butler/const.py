@@ -9,10 +9,33 @@ from typing import Final
 DOMAIN: Final = "butler"
 LOGGER = logging.getLogger(__package__)
 
-# The butler's state changes when a run starts or ends, which takes minutes
-# to hours; half a minute keeps "butler running" timely for automations while
-# costing three small requests on the LAN. Commands refresh at once anyway.
+# Without the server's notification socket: the butler's state changes when
+# a run starts or ends, which takes minutes to hours; half a minute keeps
+# "butler running" timely for automations while costing two small requests
+# on the LAN. Commands refresh at once anyway.
 SCAN_INTERVAL: Final = timedelta(seconds=30)
+
+# With the socket up, the server says when activities change, so polling
+# only resyncs what notifications do not cover: the task list and whether a
+# task is enabled, which change when someone edits them in Plex Web. Five
+# minutes keeps those fresh enough to read, for two requests (about 4 KB).
+RESYNC_INTERVAL: Final = timedelta(minutes=5)
+
+# The server's settings (35 to 90 KB) decide which tasks have a schedule
+# switch, and change when someone edits them in Plex Web or Plex is upgraded.
+# They are read at setup, after Home Assistant writes one, when the task list
+# changes, and otherwise every half hour: a setting changed elsewhere shows
+# in Home Assistant within 30 minutes.
+SETTINGS_INTERVAL: Final = timedelta(minutes=30)
+
+# Reconnecting the notification socket backs off from 2 s to 5 minutes.
+RECONNECT_MIN: Final = timedelta(seconds=2)
+RECONNECT_MAX: Final = timedelta(minutes=5)
+
+# What the event entity reports, for automations.
+EVENT_BUTLER_STARTED: Final = "butler_started"
+EVENT_BUTLER_FINISHED: Final = "butler_finished"
+EVENT_TASK_STARTED: Final = "task_started"
 
 CONF_TASK: Final = "task"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -16,14 +17,24 @@ from homeassistant.const import (
     CONF_TOKEN,
     CONF_VERIFY_SSL,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import instance_id
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.loader import async_get_integration
 
-from .const import DOMAIN, LOGGER, SCAN_INTERVAL
+from .const import (
+    DOMAIN,
+    EVENT_BUTLER_FINISHED,
+    EVENT_BUTLER_STARTED,
+    EVENT_TASK_STARTED,
+    LOGGER,
+    RESYNC_INTERVAL,
+    SCAN_INTERVAL,
+    SETTINGS_INTERVAL,
+)
 from .plex import (
     DEFAULT_TIMEOUT,
     Activity,
@@ -34,9 +45,11 @@ from .plex import (
     PlexError,
     PlexTaskNotFoundError,
     ServerInfo,
+    StartResult,
 )
 
 type ButlerConfigEntry = ConfigEntry[ButlerCoordinator]
+type ButlerEventListener = Callable[[str, dict[str, Any]], None]
 
 
 async def async_create_client(
@@ -73,15 +86,17 @@ class ButlerData:
     scheduled_by_setting: frozenset[str]
     """Names of the tasks whose place in the schedule a server setting controls.
 
-    The last answer the server gave; `settings_current` says whether it is
-    this refresh's.
+    From the last settings the server gave; `settings_current` says whether
+    the last try to read them worked.
     """
     settings_current: bool
-    """Whether the server's settings could be read in this refresh."""
+    """Whether the server's settings could be read the last time they were asked for."""
     activity: Activity | None
     """The butler's run, while there is one."""
     activities_current: bool
     """Whether the server's activities could be read in this refresh."""
+    current_task: ButlerTask | None = None
+    """The task the run works on, where it can be told (see `_current_task`)."""
 
     @property
     def running(self) -> bool:
@@ -118,16 +133,38 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         self._outages = 0
         self._scheduled: frozenset[str] = frozenset()
         self._failing_reads: set[str] = set()
+        self._settings_ok = False
+        # Whether the next refresh reads the settings: at first, after a
+        # write, after a failed read, and every SETTINGS_INTERVAL.
+        self._settings_due = True
+        self._task_names: tuple[str, ...] = ()
+        # Tasks Home Assistant started during the current run, for telling
+        # which task runs when the server's activity does not say.
+        self._started: dict[str, ButlerTask] = {}
+        self._event_listeners: list[ButlerEventListener] = []
+        self._activities_wanted = False
+        self._activity_reader: asyncio.Task[None] | None = None
+        self.push_connected = False
 
     @override
     async def _async_setup(self) -> None:
         """Read the server's name and version once, for its device."""
         async with self._lock, self._update_errors():
             self.server = await self.client.async_get_server_info()
+        self.config_entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._async_settings_due, SETTINGS_INTERVAL
+            )
+        )
+
+    @callback
+    def _async_settings_due(self, _: datetime) -> None:
+        """Have the next refresh read the settings again."""
+        self._settings_due = True
 
     @override
     async def _async_update_data(self) -> ButlerData:
-        """Fetch tasks, then activities and settings.
+        """Fetch tasks and activities, and the settings when they are due.
 
         The task list is what the buttons need; when only activities or
         settings fail, the tasks stay usable and what depends on the failing
@@ -138,9 +175,16 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             activities = await self._async_read_aside(
                 "activities", self.client.async_get_activities
             )
-            settings = await self._async_read_aside(
-                "settings", self.client.async_get_settings
-            )
+            names = tuple(task.name for task in tasks)
+            settings = None
+            if self._settings_due or names != self._task_names:
+                settings = await self._async_read_aside(
+                    "settings", self.client.async_get_settings
+                )
+                self._settings_ok = settings is not None
+                # A failed read is tried again at the next refresh.
+                self._settings_due = settings is None
+                self._task_names = names
         if settings is not None:
             self._scheduled = frozenset(
                 task.name
@@ -148,13 +192,124 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                 if (setting := settings.get(task.schedule_setting)) is not None
                 and setting.type in (None, "bool")
             )
-        return ButlerData(
-            tasks={task.name: task for task in tasks},
-            scheduled_by_setting=self._scheduled,
-            settings_current=settings is not None,
-            activity=next((a for a in activities or () if a.is_butler), None),
-            activities_current=activities is not None,
+        return self._butler_data(
+            ButlerData(
+                tasks={task.name: task for task in tasks},
+                scheduled_by_setting=self._scheduled,
+                settings_current=self._settings_ok,
+                activity=None,
+                activities_current=activities is not None,
+            ),
+            activities,
         )
+
+    def _butler_data(
+        self, data: ButlerData, activities: list[Activity] | None
+    ) -> ButlerData:
+        """Put the activities into the data, and tell listeners what changed."""
+        if activities is None:
+            # Unknown activities: keep what was known, for the next comparison.
+            previous = self.data
+            return replace(
+                data,
+                activity=previous.activity if previous else None,
+                current_task=previous.current_task if previous else None,
+            )
+        activity = next((a for a in activities if a.is_butler), None)
+        new = replace(
+            data,
+            activity=activity,
+            current_task=self._current_task(data.tasks, activity),
+        )
+        self._announce_changes(self.data, new)
+        return new
+
+    def _current_task(
+        self, tasks: Mapping[str, ButlerTask], activity: Activity | None
+    ) -> ButlerTask | None:
+        """Which task the run works on: the one the activity names, or the only one started here.
+
+        Plex shows a butler run as one activity; whether its subtitle names
+        the task differs between versions, so both ways are tried.
+        """
+        if activity is None:
+            return None
+        words = {activity.subtitle, activity.title} - {None}
+        for task in tasks.values():
+            if words & {task.name, task.title, task.display_name}:
+                return task
+        started = [tasks[name] for name in self._started if name in tasks]
+        return started[0] if len(started) == 1 else None
+
+    def _announce_changes(self, old: ButlerData | None, new: ButlerData) -> None:
+        if old is None or not old.activities_current:
+            return
+        if not old.running and new.running:
+            self._emit(EVENT_BUTLER_STARTED, _run_attributes(new))
+        elif old.running and not new.running:
+            self._emit(EVENT_BUTLER_FINISHED, _run_attributes(old))
+            self._started.clear()
+
+    @callback
+    def async_add_event_listener(self, listener: ButlerEventListener) -> CALLBACK_TYPE:
+        """Be told of the butler's events (started, finished, a task started)."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
+    def _emit(self, event_type: str, attributes: dict[str, Any]) -> None:
+        for listener in list(self._event_listeners):
+            listener(event_type, attributes)
+
+    @callback
+    def async_set_push(self, connected: bool) -> None:
+        """Poll slowly while the server pushes its activities, normally when not."""
+        self.push_connected = connected
+        self.update_interval = RESYNC_INTERVAL if connected else SCAN_INTERVAL
+
+    @callback
+    def async_activities_changed(self) -> None:
+        """The server says an activity changed: read them again, soon and once.
+
+        Notifications are hints, whatever type a Plex version gives the
+        butler's run. A burst of them while a read is waiting or under way
+        costs one read more, not one each.
+        """
+        self._activities_wanted = True
+        if self._activity_reader is None or self._activity_reader.done():
+            self._activity_reader = self.config_entry.async_create_task(
+                self.hass,
+                self._async_read_activities(),
+                "butler activities",
+                eager_start=False,
+            )
+
+    @override
+    async def async_shutdown(self) -> None:
+        """Stop reading activities when the entry unloads."""
+        if self._activity_reader is not None:
+            self._activity_reader.cancel()
+        await super().async_shutdown()
+
+    async def _async_read_activities(self) -> None:
+        while self._activities_wanted and self.data is not None:
+            self._activities_wanted = False
+            try:
+                async with self._lock:
+                    activities = await self.client.async_get_activities()
+            except PlexAuthenticationError:
+                self.config_entry.async_start_reauth(self.hass)
+                return
+            except PlexError as err:
+                LOGGER.debug(
+                    "%s: reading activities failed: %s", self.config_entry.title, err
+                )
+                await self.async_refresh()
+                return
+            data = replace(self.data, activities_current=True)
+            # Not async_set_updated_data: that would push the next resync
+            # back with every progress notification.
+            self.data = self._butler_data(data, activities)
+            self.async_update_listeners()
 
     async def _async_read_aside[T](
         self, what: str, read: Callable[[], Awaitable[T]]
@@ -181,8 +336,30 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             )
         return value
 
+    async def async_start_task(self, name: str) -> StartResult:
+        """Start one task now; tell event listeners when it did start."""
+
+        def started(result: StartResult) -> None:
+            if result is StartResult.STARTED and (task := self.data.tasks.get(name)):
+                self._started[name] = task
+                self._emit(EVENT_TASK_STARTED, _task_attributes(task))
+
+        return await self.async_command(
+            lambda client: client.async_start_task(name), then=started
+        )
+
+    async def async_write_setting(self, setting: str, value: bool | int | str) -> None:
+        """Change one server setting; the settings are read again right after."""
+        self._settings_due = True
+        await self.async_command(
+            lambda client: client.async_set_setting(setting, value)
+        )
+
     async def async_command[T](
-        self, command: Callable[[PlexClient], Awaitable[T]]
+        self,
+        command: Callable[[PlexClient], Awaitable[T]],
+        *,
+        then: Callable[[T], None] | None = None,
     ) -> T:
         """Run one command on the server, then show the server's new state.
 
@@ -219,6 +396,9 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             except PlexError as err:
                 LOGGER.debug("%s: command failed: %s", self.config_entry.title, err)
                 raise self._translated("unexpected_response") from err
+            else:
+                if then is not None:
+                    then(result)
         # Commands are not debounced: people press one button after another
         # and each should show its effect.
         await self.async_refresh()
@@ -253,3 +433,22 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         except PlexError as err:
             LOGGER.debug("%s: update failed: %s", self.config_entry.title, err)
             raise UpdateFailed(**self._translation("unexpected_response")) from err
+
+
+def _task_attributes(task: ButlerTask) -> dict[str, Any]:
+    return {
+        "task": task.name,
+        "task_name": task.display_name,
+        "description": task.description,
+    }
+
+
+def _run_attributes(data: ButlerData) -> dict[str, Any]:
+    activity = data.activity
+    attributes: dict[str, Any] = {
+        "title": activity.title if activity else None,
+        "subtitle": activity.subtitle if activity else None,
+    }
+    if data.current_task is not None:
+        attributes.update(_task_attributes(data.current_task))
+    return attributes

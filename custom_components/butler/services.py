@@ -22,7 +22,7 @@ from homeassistant.helpers.service import async_get_config_entry
 
 from .const import CONF_TASK, DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
-from .plex import SCHEDULE_SETTING_PREFIX, PlexClient
+from .plex import SCHEDULE_SETTING_PREFIX
 
 SERVICE_START_ALL = "start_all"
 SERVICE_STOP_ALL = "stop_all"
@@ -101,21 +101,27 @@ async def _async_stop_all(call: ServiceCall) -> None:
 
 
 def _task_action(
-    command: Callable[[PlexClient, str], Awaitable[StrEnum]],
+    command: Callable[[ButlerCoordinator, str], Awaitable[StrEnum]],
 ) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
     """Make the handler of an action on one task; it answers with the server's result."""
 
     async def _async_handle(call: ServiceCall) -> ServiceResponse:
         coordinator = _coordinator(call)
         name = _task_name(coordinator, call.data[CONF_TASK])
-        result = await coordinator.async_command(lambda client: command(client, name))
+        result = await command(coordinator, name)
         return {"task": name, "result": result.value}
 
     return _async_handle
 
 
-_async_start_task = _task_action(lambda client, name: client.async_start_task(name))
-_async_stop_task = _task_action(lambda client, name: client.async_stop_task(name))
+_async_start_task = _task_action(
+    lambda coordinator, name: coordinator.async_start_task(name)
+)
+_async_stop_task = _task_action(
+    lambda coordinator, name: coordinator.async_command(
+        lambda client: client.async_stop_task(name)
+    )
+)
 
 
 @callback

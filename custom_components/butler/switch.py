@@ -87,7 +87,6 @@ class ButlerScheduleSwitch(ButlerEntity, SwitchEntity):
         await self._async_set(False)
 
     async def _async_set(self, enabled: bool) -> None:
-        setting = self.entity_description.setting
-        await self.coordinator.async_command(
-            lambda client: client.async_set_setting(setting, enabled)
+        await self.coordinator.async_write_setting(
+            self.entity_description.setting, enabled
         )

@@ -3,9 +3,10 @@
 It has no Home Assistant import, so it could be published on its own.
 """
 
-from .client import DEFAULT_PORT, DEFAULT_TIMEOUT, PlexClient
+from .client import DEFAULT_PORT, DEFAULT_TIMEOUT, HEARTBEAT, PlexClient
 from .exceptions import (
     PlexAuthenticationError,
+    PlexConnectionClosedError,
     PlexConnectionError,
     PlexError,
     PlexResponseError,
@@ -14,6 +15,8 @@ from .exceptions import (
 from .models import (
     SCHEDULE_SETTING_PREFIX,
     Activity,
+    ActivityEvent,
+    ActivityNotification,
     ButlerTask,
     ServerIdentity,
     ServerInfo,
@@ -26,11 +29,15 @@ from .models import (
 __all__ = [
     "DEFAULT_PORT",
     "DEFAULT_TIMEOUT",
+    "HEARTBEAT",
     "SCHEDULE_SETTING_PREFIX",
     "Activity",
+    "ActivityEvent",
+    "ActivityNotification",
     "ButlerTask",
     "PlexAuthenticationError",
     "PlexClient",
+    "PlexConnectionClosedError",
     "PlexConnectionError",
     "PlexError",
     "PlexResponseError",

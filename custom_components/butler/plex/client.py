@@ -7,8 +7,9 @@ end up in access logs and in exception messages that quote the URL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 import json
+import logging
 import re
 from typing import Any, Final
 from urllib.parse import quote
@@ -19,12 +20,14 @@ from yarl import URL
 
 from .exceptions import (
     PlexAuthenticationError,
+    PlexConnectionClosedError,
     PlexConnectionError,
     PlexResponseError,
     PlexTaskNotFoundError,
 )
 from .models import (
     Activity,
+    ActivityNotification,
     ButlerTask,
     ServerIdentity,
     ServerInfo,
@@ -32,6 +35,8 @@ from .models import (
     StartResult,
     StopResult,
 )
+
+_LOGGER = logging.getLogger(__name__)
 
 DEFAULT_PORT: Final = 32400
 # A LAN server answers in milliseconds; ten seconds covers one busy scanning.
@@ -41,6 +46,12 @@ DEFAULT_TIMEOUT: Final = 10.0
 MAX_BODY_BYTES: Final = 4 * 1024 * 1024
 # Plex containers are two or three levels deep; deeper XML is not theirs.
 _MAX_DEPTH: Final = 8
+NOTIFICATIONS_PATH: Final = "/:/websockets/notifications"
+# A ping every half minute: a socket that stops answering (a server that
+# froze, a NAT that forgot the connection) is closed within 45 s.
+HEARTBEAT: Final = 30.0
+# Notifications are a few hundred bytes; a frame this large is not one.
+MAX_FRAME_BYTES: Final = 256 * 1024
 
 MEDIA_CONTAINER_ROOT: Final = "MediaContainer"
 BUTLER_TASKS_ROOT: Final = "ButlerTasks"
@@ -153,6 +164,70 @@ class PlexClient:
             raise PlexResponseError(f"DELETE /butler/{name} answered {status}")
         return StopResult.STOPPED
 
+    async def async_listen(
+        self,
+        on_notification: Callable[[ActivityNotification], None],
+        *,
+        on_connected: Callable[[], None] | None = None,
+        heartbeat: float = HEARTBEAT,
+    ) -> None:
+        """Follow the server's notification socket until it closes.
+
+        Calls `on_connected` once the socket is open, then `on_notification`
+        for every activity notification; other notification types and frames
+        that are not notifications are skipped. Never returns normally: a
+        refused socket is a `PlexConnectionError` (or `PlexAuthenticationError`),
+        one that closes, breaks, sends an oversized frame or stops answering
+        pings is a `PlexConnectionClosedError`.
+        """
+        url = self.base_url.with_path(NOTIFICATIONS_PATH, encoded=True)
+        headers = {**self._identity_headers, "X-Plex-Token": self._token}
+        what = f"websocket {NOTIFICATIONS_PATH}"
+        try:
+            async with asyncio.timeout(self._timeout):
+                websocket = await self._session.ws_connect(
+                    url,
+                    headers=headers,
+                    ssl=self._verify_ssl,
+                    heartbeat=heartbeat,
+                    max_msg_size=MAX_FRAME_BYTES,
+                    autoclose=True,
+                )
+        except aiohttp.WSServerHandshakeError as err:
+            if err.status in (401, 403):
+                raise PlexAuthenticationError(
+                    f"{what} refused the token ({err.status})"
+                ) from None
+            raise PlexConnectionError(f"{what} refused ({err.status})") from None
+        except TimeoutError:
+            raise PlexConnectionError(
+                f"{what} timed out after {self._timeout:g} s"
+            ) from None
+        except aiohttp.ClientError as err:
+            raise PlexConnectionError(
+                f"{what} failed: {type(err).__name__}: {err}"
+            ) from None
+        try:
+            if on_connected is not None:
+                on_connected()
+            async for message in websocket:
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    for notification in parse_notifications(message.data):
+                        on_notification(notification)
+                elif message.type is aiohttp.WSMsgType.ERROR:
+                    raise PlexConnectionClosedError(
+                        f"{what} broke: {type(message.data).__name__}: {message.data}"
+                    )
+        except aiohttp.ClientError as err:
+            raise PlexConnectionClosedError(
+                f"{what} broke: {type(err).__name__}: {err}"
+            ) from None
+        finally:
+            await websocket.close()
+        raise PlexConnectionClosedError(
+            f"{what} closed ({websocket.close_code}{_reason(websocket)})"
+        )
+
     async def _async_command(self, method: str, path: str) -> None:
         status, _ = await self._async_request(method, path)
         if status >= 300:
@@ -260,6 +335,29 @@ def parse_settings(container: Mapping[str, Any]) -> dict[str, Setting]:
     """The settings by id from a decoded `/:/prefs` container."""
     settings = (Setting.from_item(item) for item in _items(container, "Setting"))
     return {setting.id: setting for setting in settings if setting is not None}
+
+
+def parse_notifications(text: str) -> list[ActivityNotification]:
+    """The activity notifications in one websocket frame; anything else is skipped."""
+    try:
+        document = json.loads(text)
+    except ValueError, RecursionError:
+        _LOGGER.debug("Skipped a notification frame that is not JSON")
+        return []
+    container = (
+        document.get("NotificationContainer") if isinstance(document, dict) else None
+    )
+    if not isinstance(container, dict) or container.get("type") != "activity":
+        return []
+    return [
+        ActivityNotification.from_item(item)
+        for item in _items(container, "ActivityNotification")
+    ]
+
+
+def _reason(websocket: aiohttp.ClientWebSocketResponse) -> str:
+    exception = websocket.exception()
+    return f", {type(exception).__name__}" if exception is not None else ""
 
 
 def _items(container: Mapping[str, Any], key: str) -> list[dict[str, Any]]:

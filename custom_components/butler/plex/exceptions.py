@@ -14,6 +14,10 @@ class PlexConnectionError(PlexError):
     """The server could not be reached, timed out or answered with a 5xx."""
 
 
+class PlexConnectionClosedError(PlexConnectionError):
+    """The notification socket closed, or went silent and was closed."""
+
+
 class PlexAuthenticationError(PlexError):
     """The server refused the token (401/403)."""
 

@@ -250,3 +250,39 @@ def _setting_text(value: Any) -> str | None:
     if value is None or isinstance(value, dict | list):
         return None
     return str(value)
+
+
+class ActivityEvent(StrEnum):
+    """What happened to an activity, as a notification says."""
+
+    STARTED = "started"
+    UPDATED = "updated"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityNotification:
+    """The server says an activity started, moved on or ended.
+
+    Which activity type a butler run uses differs between Plex versions, so
+    a notification is a hint to read `/activities`, not the state itself.
+    """
+
+    event: ActivityEvent | None
+    uuid: str | None
+    activity: Activity | None
+
+    @classmethod
+    def from_item(cls, data: dict[str, Any]) -> ActivityNotification:
+        """Build from one ActivityNotification entry."""
+        event = as_str(data.get("event"))
+        activity = data.get("Activity")
+        return cls(
+            event=ActivityEvent(event)
+            if event is not None and event in ActivityEvent
+            else None,
+            uuid=as_str(data.get("uuid")),
+            activity=Activity.from_item(activity)
+            if isinstance(activity, dict)
+            else None,
+        )

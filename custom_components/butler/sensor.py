@@ -1,0 +1,100 @@
+"""Sensors: what the butler works on right now, and how far it is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
+from homeassistant.const import PERCENTAGE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .coordinator import ButlerConfigEntry, ButlerData
+from .entity import ButlerEntity
+
+# The coordinator does all the fetching.
+PARALLEL_UPDATES = 0
+
+# A state is at most 255 characters.
+_MAX_STATE = 255
+
+
+@dataclass(frozen=True, kw_only=True)
+class ButlerSensorEntityDescription(SensorEntityDescription):
+    """A sensor and how it reads the butler's state."""
+
+    value_fn: Callable[[ButlerData], StateType]
+    attributes_fn: Callable[[ButlerData], Mapping[str, Any] | None] = lambda _: None
+
+
+def _activity_text(data: ButlerData) -> str | None:
+    """The run in the server's words: its subtitle, else its title; nothing when idle."""
+    if (activity := data.activity) is None:
+        return None
+    text = activity.subtitle or activity.title
+    return text[:_MAX_STATE] if text else None
+
+
+def _activity_attributes(data: ButlerData) -> Mapping[str, Any] | None:
+    if (activity := data.activity) is None:
+        return None
+    task = data.current_task
+    return {
+        "title": activity.title,
+        "subtitle": activity.subtitle,
+        "task": task.name if task else None,
+        "task_name": task.display_name if task else None,
+    }
+
+
+SENSORS: tuple[ButlerSensorEntityDescription, ...] = (
+    ButlerSensorEntityDescription(
+        key="activity",
+        translation_key="activity",
+        value_fn=_activity_text,
+        attributes_fn=_activity_attributes,
+    ),
+    ButlerSensorEntityDescription(
+        key="progress",
+        translation_key="progress",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        # -1 ("cannot tell") and no value at all read as unknown.
+        value_fn=lambda data: data.activity.progress if data.activity else None,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ButlerConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the activity and progress sensors."""
+    async_add_entities(
+        ButlerSensorEntity(entry.runtime_data, description) for description in SENSORS
+    )
+
+
+class ButlerSensorEntity(ButlerEntity, SensorEntity):
+    """A sensor of the butler's current run."""
+
+    entity_description: ButlerSensorEntityDescription
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the server's activities cannot be read."""
+        return super().available and self.coordinator.data.activities_current
+
+    @property
+    def native_value(self) -> StateType:
+        """The value while the butler runs; unknown when idle."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Which task runs, where that can be told."""
+        return self.entity_description.attributes_fn(self.coordinator.data)

@@ -1,0 +1,104 @@
+"""Follows the server's notification socket, so the butler's state is live."""
+
+from __future__ import annotations
+
+import asyncio
+
+from homeassistant.core import callback
+
+from .const import LOGGER, RECONNECT_MAX, RECONNECT_MIN, SCAN_INTERVAL
+from .coordinator import ButlerCoordinator
+from .plex import (
+    HEARTBEAT,
+    ActivityNotification,
+    PlexAuthenticationError,
+    PlexConnectionClosedError,
+    PlexError,
+)
+
+
+class ButlerPushListener:
+    """Keeps the notification socket open for as long as the entry is loaded.
+
+    A notification only tells the coordinator to read the activities again,
+    so a socket that never comes up, or falls over, costs nothing beyond
+    going back to polling every 30 seconds, which the coordinator does on
+    its own. A socket that closes may mean the server went away: one refresh
+    right then shows it, instead of the next poll.
+    """
+
+    def __init__(self, coordinator: ButlerCoordinator) -> None:
+        """Prepare the listener; nothing connects before `async_run`."""
+        self._coordinator = coordinator
+        self._retry = RECONNECT_MIN
+        self._failing = False
+
+    async def async_run(self) -> None:
+        """Connect, listen, and reconnect with back-off, until cancelled."""
+        while True:
+            try:
+                await self._coordinator.client.async_listen(
+                    self._on_notification,
+                    on_connected=self._on_connected,
+                    heartbeat=HEARTBEAT,
+                )
+            except PlexError as err:
+                self._on_lost(err)
+            await asyncio.sleep(self._retry.total_seconds())
+            self._retry = min(self._retry * 2, RECONNECT_MAX)
+
+    @callback
+    def _on_connected(self) -> None:
+        coordinator = self._coordinator
+        coordinator.async_set_push(True)
+        self._retry = RECONNECT_MIN
+        if self._failing:
+            self._failing = False
+            LOGGER.info("%s: live updates are back", coordinator.config_entry.title)
+        # Whatever changed while the socket was down is read now.
+        coordinator.async_activities_changed()
+
+    @callback
+    def _on_notification(self, notification: ActivityNotification) -> None:
+        LOGGER.debug(
+            "%s: activity %s", self._coordinator.config_entry.title, notification.event
+        )
+        self._coordinator.async_activities_changed()
+
+    @callback
+    def _on_lost(self, err: PlexError) -> None:
+        coordinator = self._coordinator
+        LOGGER.debug("%s: notification socket: %s", coordinator.config_entry.title, err)
+        if not coordinator.push_connected:
+            self._log_once(err)
+            return
+        coordinator.async_set_push(False)
+        # A server that stops or restarts closes the socket first: one
+        # refresh now shows it unavailable, not at the next poll.
+        coordinator.config_entry.async_create_background_task(
+            coordinator.hass, self._async_check_server(err), "butler socket closed"
+        )
+
+    async def _async_check_server(self, err: PlexError) -> None:
+        await self._coordinator.async_refresh()
+        self._log_once(err)
+
+    def _log_once(self, err: PlexError) -> None:
+        """Say once that updates are polled now, unless the server itself is down.
+
+        An unreachable server is logged once, as such, by the coordinator.
+        """
+        coordinator = self._coordinator
+        if self._failing or not coordinator.last_update_success:
+            return
+        self._failing = True
+        LOGGER.warning(
+            "%s: no live updates from the server (%s); polling every %d s and reconnecting",
+            coordinator.config_entry.title,
+            "the connection closed"
+            if isinstance(err, PlexConnectionClosedError)
+            else "the token was refused"
+            if isinstance(err, PlexAuthenticationError)
+            else "the connection was refused",
+            SCAN_INTERVAL.total_seconds(),
+        )

@@ -1,0 +1,471 @@
+"""Live updates over the server's notification socket, through Home Assistant.
+
+The server here offers the socket. These tests run on the real clock: they
+wait for states and requests with a timeout, never by sleeping, and move
+Home Assistant's timers on with `async_fire_time_changed` where a poll, a
+reconnect or a heartbeat is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+import json
+import logging
+from statistics import median
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.butler.const import (
+    DOMAIN,
+    RECONNECT_MAX,
+    RESYNC_INTERVAL,
+    SCAN_INTERVAL,
+    SETTINGS_INTERVAL,
+)
+from custom_components.butler.coordinator import ButlerCoordinator
+from custom_components.butler.plex.client import MAX_FRAME_BYTES
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import translation
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.util import dt as dt_util
+from plexsim import PlexSimulator
+
+from .conftest import butler_records, settle
+
+RUNNING = "binary_sensor.plex_server_butler_running"
+ACTIVITY = "sensor.plex_server_butler_activity"
+PROGRESS = "sensor.plex_server_butler_progress"
+EVENTS = "event.plex_server_butler_events"
+BACKUP = "button.plex_server_back_up_database"
+LISTENER = "butler notifications"
+
+
+@pytest.fixture
+def push() -> bool:
+    return True
+
+
+async def _wait_for_state(
+    hass: HomeAssistant, entity_id: str, wanted: Callable[[str], bool]
+) -> float:
+    """Wait (a second at most) for the entity's state; returns the loop time it became so."""
+    reached = asyncio.get_running_loop().create_future()
+
+    @callback
+    def _check(_: Event[EventStateChangedData] | None = None) -> None:
+        state = hass.states.get(entity_id)
+        if state is not None and wanted(state.state) and not reached.done():
+            reached.set_result(asyncio.get_running_loop().time())
+
+    unsubscribe = async_track_state_change_event(hass, entity_id, _check)
+    _check()
+    try:
+        async with asyncio.timeout(1):
+            return await reached
+    finally:
+        unsubscribe()
+
+
+async def _wait_for_coordinator(
+    coordinator: ButlerCoordinator, wanted: Callable[[], bool]
+) -> None:
+    """Wait (a second at most) until `wanted` is true now or after a coordinator update."""
+    reached = asyncio.Event()
+
+    @callback
+    def _check() -> None:
+        if wanted():
+            reached.set()
+
+    unsubscribe = coordinator.async_add_listener(_check)
+    _check()
+    try:
+        async with asyncio.timeout(1):
+            await reached.wait()
+    finally:
+        unsubscribe()
+
+
+class _LogWaiter(logging.Handler):
+    """Wakes a test when the integration logs a line containing some text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.seen = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.seen.set()
+
+
+async def _wait_for_log(text: str) -> None:
+    """Wait (a second at most) for the integration to log `text`."""
+    waiter = _LogWaiter(text)
+    logger = logging.getLogger("custom_components.butler")
+    logger.addHandler(waiter)
+    try:
+        async with asyncio.timeout(1):
+            await waiter.seen.wait()
+    finally:
+        logger.removeHandler(waiter)
+
+
+def _reads(simulator: PlexSimulator, path: str) -> int:
+    return sum(1 for r in simulator.requests if (r.method, r.path) == ("GET", path))
+
+
+async def _fire(hass: HomeAssistant, after: timedelta) -> None:
+    async_fire_time_changed(hass, dt_util.utcnow() + after + timedelta(seconds=1))
+    await settle(hass)
+
+
+async def test_state_follows_the_server_within_a_second(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await simulator.wait_for_sockets(1)
+    coordinator = init_integration.runtime_data
+    assert coordinator.push_connected
+    assert coordinator.update_interval == RESYNC_INTERVAL
+    loop = asyncio.get_running_loop()
+    delays = []
+    for task in ("BackupDatabase", "OptimizeDatabase", "CleanOldBundles"):
+        # Started from elsewhere: the server's own schedule, or Plex Web.
+        changed = loop.time()
+        simulator.start_task(task)
+        delays.append(await _wait_for_state(hass, RUNNING, STATE_ON.__eq__) - changed)
+        changed = loop.time()
+        simulator.finish_all()
+        delays.append(await _wait_for_state(hass, RUNNING, STATE_OFF.__eq__) - changed)
+    assert max(delays) <= 1.0
+    assert median(delays) <= 0.2
+
+
+async def test_activity_and_progress_while_running(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await simulator.wait_for_sockets(1)
+    assert hass.states.get(ACTIVITY).state == "unknown"
+    assert hass.states.get(PROGRESS).state == "unknown"
+    await hass.services.async_call(
+        "button", "press", {"entity_id": BACKUP}, blocking=True
+    )
+    state = hass.states.get(ACTIVITY)
+    assert state.state == "Backup Database"
+    assert state.attributes["task"] == "BackupDatabase"
+    assert state.attributes["title"] == "Butler tasks"
+    assert hass.states.get(PROGRESS).state == "0"
+    # The server reports progress; the sensor follows its notifications.
+    simulator.task_duration = 10
+    simulator.send_raw(
+        json.dumps(
+            {
+                "NotificationContainer": {
+                    "type": "activity",
+                    "ActivityNotification": [{"event": "updated", "uuid": "x"}],
+                }
+            }
+        )
+    )
+    simulator.finish_task("BackupDatabase")
+    await _wait_for_state(hass, PROGRESS, "unknown".__eq__)
+    assert hass.states.get(ACTIVITY).state == "unknown"
+
+
+async def test_a_burst_of_notifications_costs_one_read(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await simulator.wait_for_sockets(1)
+    coordinator = init_integration.runtime_data
+    await settle(hass)
+    before = _reads(simulator, "/activities")
+    updated = asyncio.Event()
+    unsubscribe = coordinator.async_add_listener(updated.set)
+    frame = json.dumps(
+        {
+            "NotificationContainer": {
+                "type": "activity",
+                "size": 50,
+                "ActivityNotification": [
+                    {"event": "updated", "uuid": "u", "Activity": {"progress": n}}
+                    for n in range(50)
+                ],
+            }
+        }
+    )
+    simulator.send_raw(frame)
+    async with asyncio.timeout(1):
+        await updated.wait()
+    await settle(hass)
+    unsubscribe()
+    assert _reads(simulator, "/activities") - before == 1
+
+
+async def test_a_flood_of_frames_is_coalesced(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await simulator.wait_for_sockets(1)
+    await settle(hass)
+    before = _reads(simulator, "/activities")
+    frame = json.dumps(
+        {
+            "NotificationContainer": {
+                "type": "activity",
+                "ActivityNotification": [{"event": "updated"}],
+            }
+        }
+    )
+    for _ in range(500):
+        simulator.send_raw(frame)
+    simulator.start_task("BackupDatabase")
+    await _wait_for_state(hass, RUNNING, STATE_ON.__eq__)
+    await settle(hass)
+    # Far fewer reads than frames: one while reading, one after.
+    assert _reads(simulator, "/activities") - before <= 5
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "not json",
+        "[1, 2, 3]",
+        '{"NotificationContainer": "nope"}',
+        '{"NotificationContainer": {"type": "timeline", "TimelineEntry": [{}]}}',
+        '{"NotificationContainer": {"type": "activity", "ActivityNotification": "x"}}',
+        "[" * 100_000,
+    ],
+    ids=["text", "array", "container", "other_type", "bad_items", "deep"],
+)
+async def test_garbage_frames_are_skipped(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    frame: str,
+) -> None:
+    await simulator.wait_for_sockets(1)
+    simulator.send_raw(frame)
+    simulator.start_task("BackupDatabase")
+    await _wait_for_state(hass, RUNNING, STATE_ON.__eq__)
+    assert init_integration.runtime_data.push_connected
+    assert len(simulator.sockets) == 1
+
+
+async def test_a_huge_frame_closes_the_socket_and_it_reconnects(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await simulator.wait_for_sockets(1)
+    coordinator = init_integration.runtime_data
+    await _wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
+    logged = asyncio.ensure_future(_wait_for_log("no live updates"))
+    simulator.send_raw("x" * (MAX_FRAME_BYTES + 1))
+    await logged
+    await settle(hass)
+    assert not coordinator.push_connected
+    assert coordinator.update_interval == SCAN_INTERVAL
+    # The server is fine: the entities stay available, and the log says why
+    # updates are slower now, once.
+    assert hass.states.get(RUNNING).state == STATE_OFF
+    assert len(butler_records(caplog)) == 1
+    back = asyncio.ensure_future(_wait_for_log("live updates are back"))
+    await _fire(hass, RECONNECT_MAX)
+    await back
+    assert coordinator.push_connected
+
+
+async def test_refused_socket_polls_at_the_normal_interval_logged_once(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    simulator.faults.refuse_socket = True
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await settle(hass)
+    coordinator = mock_config_entry.runtime_data
+    for _ in range(3):
+        await _fire(hass, RECONNECT_MAX)
+    attempts = _reads(simulator, "/:/websockets/notifications")
+    assert attempts >= 3
+    assert not coordinator.push_connected
+    assert coordinator.update_interval == SCAN_INTERVAL
+    warnings = butler_records(caplog)
+    assert len(warnings) == 1
+    assert "no live updates" in warnings[0].getMessage()
+    # Polling still follows the server.
+    simulator.start_task("BackupDatabase")
+    await _fire(hass, SCAN_INTERVAL)
+    assert hass.states.get(RUNNING).state == STATE_ON
+
+
+async def test_dropped_socket_reconnects_without_duplicate_listeners(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    coordinator = init_integration.runtime_data
+    await _wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
+    for _ in range(2):
+        await simulator.drop_sockets()
+        await _wait_for_coordinator(coordinator, lambda: not coordinator.push_connected)
+        # The refresh the closed socket asked for runs in the background.
+        await settle(hass)
+        await _fire(hass, RECONNECT_MAX)
+        await _wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
+        await settle(hass)
+    assert len(simulator.sockets) == 1
+    listeners = [t for t in hass._background_tasks if t.get_name() == LISTENER]
+    assert len(listeners) == 1
+    before = _reads(simulator, "/activities")
+    simulator.start_task("BackupDatabase")
+    await _wait_for_state(hass, RUNNING, STATE_ON.__eq__)
+    await settle(hass)
+    assert _reads(simulator, "/activities") - before == 1
+
+
+async def test_server_gone_is_unavailable_at_once(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await simulator.wait_for_sockets(1)
+    await settle(hass)
+    await simulator.go_down()
+    # No poll is due: the closed socket and one request show it.
+    await _wait_for_state(hass, RUNNING, STATE_UNAVAILABLE.__eq__)
+    await settle(hass)
+    # One line for the outage, none for the socket.
+    assert len(butler_records(caplog)) == 1
+    await simulator.go_up()
+    await _fire(hass, RECONNECT_MAX)
+    await simulator.wait_for_sockets(1)
+    await _wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
+
+
+async def test_silent_socket_is_closed_by_the_heartbeat(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    # A short heartbeat, on the real clock: the ping goes out, no pong comes
+    # back, and the client gives up on the socket.
+    with patch("custom_components.butler.websocket.HEARTBEAT", 0.2):
+        mock_config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        coordinator = mock_config_entry.runtime_data
+        await _wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
+        simulator.faults.silent_socket = True
+        await _wait_for_coordinator(coordinator, lambda: not coordinator.push_connected)
+    assert simulator.traffic.pings >= 1
+    assert coordinator.update_interval == SCAN_INTERVAL
+    assert hass.states.get(RUNNING).state == STATE_OFF
+
+
+async def test_unload_closes_the_socket_and_leaves_no_task(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await simulator.wait_for_sockets(1)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    async with asyncio.timeout(1):
+        await simulator.wait_for_sockets(0)
+    assert not [t for t in hass._background_tasks if DOMAIN in t.get_name()]
+
+
+async def test_events_fire_once_each(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await simulator.wait_for_sockets(1)
+    fired: list[tuple[str, dict[str, object]]] = []
+
+    @callback
+    def _record(event: Event[EventStateChangedData]) -> None:
+        if (state := event.data["new_state"]) is not None and state.state not in (
+            "unknown",
+            STATE_UNAVAILABLE,
+        ):
+            attributes = dict(state.attributes)
+            fired.append((attributes.pop("event_type"), attributes))
+
+    async_track_state_change_event(hass, EVENTS, _record)
+    await hass.services.async_call(
+        "button", "press", {"entity_id": BACKUP}, blocking=True
+    )
+    simulator.finish_all()
+    await _wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
+    await settle(hass)
+    assert [event_type for event_type, _ in fired] == [
+        "task_started",
+        "butler_started",
+        "butler_finished",
+    ]
+    task_started, butler_started, butler_finished = (a for _, a in fired)
+    assert task_started["task"] == "BackupDatabase"
+    assert task_started["task_name"] == "Backup Database"
+    assert task_started["description"].startswith("Create a backup copy")
+    assert butler_started["task"] == "BackupDatabase"
+    assert butler_finished["subtitle"] == "Backup Database"
+    # The last event is the entity's state, kept across restarts.
+    assert hass.states.get(EVENTS).attributes["event_type"] == "butler_finished"
+
+
+async def test_event_types_are_translated(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    strings = await translation.async_get_translations(hass, "en", "entity", {DOMAIN})
+    prefix = f"component.{DOMAIN}.entity.event.butler.state_attributes.event_type.state"
+    assert strings[f"{prefix}.butler_started"] == "Butler started"
+    assert strings[f"{prefix}.butler_finished"] == "Butler finished"
+    assert strings[f"{prefix}.task_started"] == "Task started"
+    state = hass.states.get(EVENTS)
+    assert state.attributes["event_types"] == [
+        "butler_started",
+        "butler_finished",
+        "task_started",
+    ]
+
+
+async def test_settings_are_not_read_on_a_plain_poll(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    await simulator.wait_for_sockets(1)
+    await settle(hass)
+    coordinator = init_integration.runtime_data
+    reads = _reads(simulator, "/:/prefs")
+    assert reads == 1
+    for _ in range(3):
+        await coordinator.async_refresh()
+    await hass.services.async_call(
+        "button", "press", {"entity_id": BACKUP}, blocking=True
+    )
+    assert _reads(simulator, "/:/prefs") == reads
+    # After Home Assistant writes a setting, they are read again.
+    await hass.services.async_call(
+        "switch",
+        "turn_off",
+        {"entity_id": "switch.plex_server_back_up_database_schedule"},
+        blocking=True,
+    )
+    assert _reads(simulator, "/:/prefs") == reads + 1
+    # When the task list changes.
+    simulator.add_task("GenerateBlurHashes")
+    await coordinator.async_refresh()
+    assert _reads(simulator, "/:/prefs") == reads + 2
+    # And when they are due, at the next resync.
+    await _fire(hass, SETTINGS_INTERVAL)
+    await _fire(hass, RESYNC_INTERVAL)
+    assert _reads(simulator, "/:/prefs") == reads + 3
