@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
 from custom_components.butler.plex import (
+    ActivityEvent,
+    ActivityNotification,
     PlexAuthenticationError,
     PlexClient,
+    PlexConnectionClosedError,
     PlexConnectionError,
     PlexResponseError,
     PlexTaskNotFoundError,
     StartResult,
     StopResult,
 )
+from custom_components.butler.plex.client import MAX_FRAME_BYTES
 from plexsim import PlexSimulator
 
 TOKEN = "live-token"
@@ -171,3 +176,82 @@ async def test_down_and_slow(
     await sim.go_down()
     with pytest.raises(PlexConnectionError, match="failed"):
         await _client(session, sim).async_get_identity()
+
+
+async def _listen(
+    client: PlexClient,
+) -> tuple[asyncio.Task[None], asyncio.Queue[ActivityNotification]]:
+    """Follow the socket in a task, once it is open; returns it and what arrives."""
+    received: asyncio.Queue[ActivityNotification] = asyncio.Queue()
+    connected = asyncio.Event()
+    task = asyncio.create_task(
+        client.async_listen(received.put_nowait, on_connected=connected.set)
+    )
+    async with asyncio.timeout(2):
+        await connected.wait()
+    return task, received
+
+
+async def test_notifications_arrive_typed(
+    session: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    client = _client(session, sim)
+    task, received = await _listen(client)
+    await sim.wait_for_sockets(1)
+    sim.start_task("BackupDatabase")
+    sim.finish_all()
+    # The server also sends a timeline notification, which is skipped;
+    # garbage in between is skipped too.
+    sim.send_raw("garbage")
+    sim.stop_all()
+    sim.start_task("OptimizeDatabase")
+    async with asyncio.timeout(2):
+        arrived = [await received.get() for _ in range(3)]
+    assert [n.event for n in arrived] == [
+        ActivityEvent.STARTED,
+        ActivityEvent.ENDED,
+        ActivityEvent.STARTED,
+    ]
+    started = arrived[0]
+    assert started.activity is not None
+    assert started.activity.is_butler
+    assert started.activity.subtitle == "Backup Database"
+    assert started.uuid == started.activity.uuid
+    await sim.drop_sockets()
+    with pytest.raises(PlexConnectionClosedError, match="closed"):
+        await task
+
+
+async def test_socket_refused_or_token_refused(
+    session: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    sim.faults.refuse_socket = True
+    with pytest.raises(PlexConnectionError, match="refused \\(404\\)"):
+        await _client(session, sim).async_listen(lambda _: None)
+    sim.faults.refuse_socket = False
+    with pytest.raises(PlexAuthenticationError) as err:
+        await _client(session, sim, token="wrong").async_listen(lambda _: None)
+    assert "wrong" not in str(err.value)
+
+
+async def test_socket_down_or_slow(
+    session: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    sim.faults.slow = True
+    with pytest.raises(PlexConnectionError, match="timed out"):
+        await _client(session, sim, timeout=0.2).async_listen(lambda _: None)
+    sim.faults.slow = False
+    await sim.go_down()
+    with pytest.raises(PlexConnectionError, match="ClientConnectorError"):
+        await _client(session, sim).async_listen(lambda _: None)
+
+
+async def test_oversized_frame_breaks_the_socket(
+    session: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    task, _ = await _listen(_client(session, sim))
+    await sim.wait_for_sockets(1)
+    sim.send_raw("x" * (MAX_FRAME_BYTES + 1))
+    with pytest.raises(PlexConnectionClosedError, match="broke"):
+        async with asyncio.timeout(2):
+            await task

@@ -346,3 +346,69 @@ def test_command_line(socket_enabled: None) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+async def test_prefs_weigh_what_a_real_servers_do(http: aiohttp.ClientSession) -> None:
+    async with http.get("/:/prefs", headers=JSON) as response:
+        body = await response.read()
+    settings = json.loads(body)["MediaContainer"]["Setting"]
+    assert 60_000 <= len(body) <= 90_000
+    assert 130 <= len(settings) <= 210
+    by_id = {s["id"]: s for s in settings}
+    assert by_id["ButlerStartHour"]["enumValues"].startswith("0:Midnight|1:1 am")
+    assert by_id["GenerateBIFBehavior"]["enumValues"] == (
+        "0:never|1:as a scheduled task|2:as soon as possible"
+    )
+
+
+async def test_notification_socket(sim: PlexSimulator) -> None:
+    sim.progress_interval = 0.05
+    async with (
+        aiohttp.ClientSession(f"http://127.0.0.1:{sim.port}") as http,
+        http.ws_connect("/:/websockets/notifications", headers=AUTH) as websocket,
+    ):
+        await sim.wait_for_sockets(1)
+        sim.task_duration = 0.5
+        sim.start_task("BackupDatabase")
+        containers = []
+        async with asyncio.timeout(2):
+            async for message in websocket:
+                container = json.loads(message.data)["NotificationContainer"]
+                containers.append(container)
+                if container["type"] == "activity" and (
+                    container["ActivityNotification"][0]["event"] == "ended"
+                ):
+                    break
+        activity = [c for c in containers if c["type"] == "activity"]
+        events = [c["ActivityNotification"][0]["event"] for c in activity]
+        assert events[0] == "started"
+        assert events[-1] == "ended"
+        assert "updated" in events
+        progress = [
+            c["ActivityNotification"][0]["Activity"]["progress"]
+            for c in activity
+            if c["ActivityNotification"][0]["event"] != "ended"
+        ]
+        assert progress == sorted(progress)
+        assert any(c["type"] == "timeline" for c in containers)
+        await websocket.ping()
+    assert sim.traffic.notifications >= 3
+    assert sim.traffic.requests >= 1
+
+
+async def test_notification_socket_faults(sim: PlexSimulator) -> None:
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{sim.port}") as http:
+        async with http.get("/:/websockets/notifications") as response:
+            assert response.status == 401
+        sim.faults.refuse_socket = True
+        with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+            await http.ws_connect("/:/websockets/notifications", headers=AUTH)
+        assert err.value.status == 404
+        sim.faults.refuse_socket = False
+        async with http.ws_connect(
+            "/:/websockets/notifications", headers=AUTH
+        ) as websocket:
+            await sim.wait_for_sockets(1)
+            await sim.drop_sockets()
+            message = await websocket.receive()
+            assert message.type is aiohttp.WSMsgType.CLOSE
