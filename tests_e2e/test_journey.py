@@ -38,7 +38,9 @@ def test_01_onboard(page: Page, stack: Stack) -> None:
 def _open_butler_form(page: Page, stack: Stack) -> None:
     page.goto(f"{stack.ha_url}/config/integrations/dashboard")
     page.get_by_role("button", name="Add integration").click()
-    page.keyboard.type("Butler")
+    # Typed only once the dialog's search field is there: keys typed into the
+    # page itself open Home Assistant's quick bar instead.
+    page.get_by_placeholder(re.compile("brand name", re.IGNORECASE)).fill("Butler")
     page.get_by_text("Butler for Plex", exact=True).click()
     expect(page.get_by_text("Connect to your Plex Media Server")).to_be_visible()
 
@@ -99,6 +101,41 @@ def test_05_press_a_task_and_see_the_butler_run(page: Page, stack: Stack) -> Non
     ).click()
     expect(_butler_running(page)).to_have_text(RUNNING)
     assert stack.butler_activities()
+
+
+def _progress(page: Page) -> int | None:
+    row = page.locator("hui-sensor-entity-row").filter(has_text="Butler progress")
+    if not row.count():
+        return None
+    # innerText stops at shadow roots; the value lives inside one.
+    text = row.first.evaluate(
+        """row => {
+            const parts = [];
+            const walk = node => {
+                if (node.nodeType === Node.TEXT_NODE) parts.push(node.textContent);
+                if (node.shadowRoot) walk(node.shadowRoot);
+                node.childNodes.forEach(walk);
+            };
+            walk(row);
+            return parts.join(" ");
+        }"""
+    )
+    match = re.search(r"(\d+)\s*%", text)
+    return int(match.group(1)) if match else None
+
+
+def test_05b_progress_rises_and_the_event_is_in_the_logbook(
+    page: Page, stack: Stack
+) -> None:
+    poll_until(lambda: _progress(page) is not None)
+    first = _progress(page) or 0
+    poll_until(lambda: (_progress(page) or 0) > first, timeout=30)
+    page.screenshot(path=ARTIFACTS / "test_05b_progress.png", full_page=True)
+    page.goto(f"{stack.ha_url}/logbook")
+    expect(page.get_by_text("Butler started").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Task started").first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "test_05b_logbook.png", full_page=True)
+    _open_device(page, stack)
 
 
 def test_06_toggle_a_schedule_switch(page: Page, stack: Stack) -> None:
