@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 import re
 from typing import Any
+from unittest.mock import patch
 
 import aiohttp
 import pytest
@@ -521,3 +522,26 @@ async def test_huge_answer_is_not_read(
     aioclient_mock.get(f"{BASE}/:/prefs", text=" " * (MAX_BODY_BYTES + 1))
     with pytest.raises(PlexResponseError, match="more than"):
         await client.async_get_settings()
+
+
+async def test_an_unchanged_answer_is_not_decoded_again(
+    client: PlexClient, aioclient_mock: AiohttpClientMocker
+) -> None:
+    aioclient_mock.get(
+        f"{BASE}/butler", text=(FIXTURES / "butler_tasks.json").read_text()
+    )
+    first = await client.async_get_tasks()
+    with patch(
+        "custom_components.butler.plex.client.decode_container",
+        side_effect=AssertionError("decoded again"),
+    ):
+        second = await client.async_get_tasks()
+    assert second == first == EXPECTED_TASKS
+    # A fresh list each time: a caller changing it changes nothing here.
+    second.clear()
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(
+        f"{BASE}/butler",
+        text='{"ButlerTasks": {"ButlerTask": [{"name": "Only"}]}}',
+    )
+    assert [t.name for t in await client.async_get_tasks()] == ["Only"]

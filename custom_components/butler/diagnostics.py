@@ -25,10 +25,14 @@ async def async_get_config_entry_diagnostics(
             "entry": entry.as_dict(),
             "server": asdict(coordinator.server),
             "last_update_success": coordinator.last_update_success,
+            "live_updates": coordinator.push_connected,
             "running": data.running,
             "activities_current": data.activities_current,
             "settings_current": data.settings_current,
             "activity": None if data.activity is None else asdict(data.activity),
+            "current_task": None
+            if data.current_task is None
+            else data.current_task.name,
             "tasks": [asdict(task) for task in data.tasks.values()],
             "scheduled_by_setting": sorted(data.scheduled_by_setting),
         },

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+import copy
 import json
 import logging
 import re
@@ -85,6 +86,7 @@ class PlexClient:
         self._token = token
         self._verify_ssl = verify_ssl
         self._timeout = request_timeout
+        self._last_reads: dict[str, tuple[str, Any]] = {}
         self._identity_headers = {
             "Accept": "application/json",
             "X-Plex-Product": product,
@@ -100,32 +102,25 @@ class PlexClient:
 
     async def async_get_identity(self) -> ServerIdentity:
         """Read the server's identity; needs no token, so it proves a Plex server answers."""
-        container = await self._async_get_container("/identity", authenticated=False)
-        identity = ServerIdentity.from_container(container)
-        if identity is None:
-            raise PlexResponseError("GET /identity has no machineIdentifier")
-        return identity
+        return await self._async_read(
+            "/identity", _required(ServerIdentity.from_container), authenticated=False
+        )
 
     async def async_get_server_info(self) -> ServerInfo:
         """Read the server's name and version."""
-        info = ServerInfo.from_container(await self._async_get_container("/"))
-        if info is None:
-            raise PlexResponseError("GET / has no machineIdentifier")
-        return info
+        return await self._async_read("/", _required(ServerInfo.from_container))
 
     async def async_get_tasks(self) -> list[ButlerTask]:
         """List the butler's tasks, in the server's order."""
-        return parse_tasks(
-            await self._async_get_container("/butler", root=BUTLER_TASKS_ROOT)
-        )
+        return await self._async_read("/butler", parse_tasks, root=BUTLER_TASKS_ROOT)
 
     async def async_get_activities(self) -> list[Activity]:
         """List what the server is busy with right now."""
-        return parse_activities(await self._async_get_container("/activities"))
+        return await self._async_read("/activities", parse_activities)
 
     async def async_get_settings(self) -> dict[str, Setting]:
         """Read the server's preferences, by id."""
-        return parse_settings(await self._async_get_container("/:/prefs"))
+        return await self._async_read("/:/prefs", parse_settings)
 
     async def async_set_setting(self, setting_id: str, value: bool | int | str) -> None:
         """Change one server preference."""
@@ -233,22 +228,34 @@ class PlexClient:
         if status >= 300:
             raise PlexResponseError(f"{method} {path} answered {status}")
 
-    async def _async_get_container(
+    async def _async_read[T](
         self,
         path: str,
+        parse: Callable[[dict[str, Any]], T],
         *,
         root: str = MEDIA_CONTAINER_ROOT,
         authenticated: bool = True,
-    ) -> dict[str, Any]:
+    ) -> T:
+        """GET a container and parse it.
+
+        An idle server answers a poll with the same bytes as last time; those
+        are not decoded again, which is most of a refresh's CPU. Results are
+        immutable models in a fresh list or dict, so sharing them is safe.
+        """
         status, body = await self._async_request(
             "GET", path, authenticated=authenticated
         )
         if status != 200:
             raise PlexResponseError(f"GET {path} answered {status}")
+        if (last := self._last_reads.get(path)) is not None and last[0] == body:
+            same: T = last[1]
+            return copy.copy(same)
         try:
-            return decode_container(body, root)
+            result = parse(decode_container(body, root))
         except PlexResponseError as err:
             raise PlexResponseError(f"GET {path}: {err}") from None
+        self._last_reads[path] = (body, result)
+        return copy.copy(result)
 
     async def _async_request(
         self,
@@ -318,6 +325,19 @@ async def _read_body(response: aiohttp.ClientResponse, what: str) -> bytes:
 def _task_path(name: str) -> str:
     """Task names come from the server, so they are quoted into one path segment."""
     return f"/butler/{quote(name, safe='')}"
+
+
+def _required[T](
+    build: Callable[[dict[str, Any]], T | None],
+) -> Callable[[dict[str, Any]], T]:
+    """A parser that refuses a container without a machine identifier."""
+
+    def parse(container: dict[str, Any]) -> T:
+        if (result := build(container)) is None:
+            raise PlexResponseError("no machineIdentifier")
+        return result
+
+    return parse
 
 
 def parse_tasks(container: Mapping[str, Any]) -> list[ButlerTask]:
