@@ -7,7 +7,8 @@ end up in access logs and in exception messages that quote the URL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 import copy
 import json
 import logging
@@ -178,30 +179,23 @@ class PlexClient:
         url = self.base_url.with_path(NOTIFICATIONS_PATH, encoded=True)
         headers = {**self._identity_headers, "X-Plex-Token": self._token}
         what = f"websocket {NOTIFICATIONS_PATH}"
-        try:
-            async with asyncio.timeout(self._timeout):
-                websocket = await self._session.ws_connect(
-                    url,
-                    headers=headers,
-                    ssl=self._verify_ssl,
-                    heartbeat=heartbeat,
-                    max_msg_size=MAX_FRAME_BYTES,
-                    autoclose=True,
-                )
-        except aiohttp.WSServerHandshakeError as err:
-            if err.status in (401, 403):
-                raise PlexAuthenticationError(
-                    f"{what} refused the token ({err.status})"
-                ) from None
-            raise PlexConnectionError(f"{what} refused ({err.status})") from None
-        except TimeoutError:
-            raise PlexConnectionError(
-                f"{what} timed out after {self._timeout:g} s"
-            ) from None
-        except aiohttp.ClientError as err:
-            raise PlexConnectionError(
-                f"{what} failed: {type(err).__name__}: {err}"
-            ) from None
+        with _transport_errors(what, self._timeout):
+            try:
+                async with asyncio.timeout(self._timeout):
+                    websocket = await self._session.ws_connect(
+                        url,
+                        headers=headers,
+                        ssl=self._verify_ssl,
+                        heartbeat=heartbeat,
+                        max_msg_size=MAX_FRAME_BYTES,
+                        autoclose=True,
+                    )
+            except aiohttp.WSServerHandshakeError as err:
+                if err.status in (401, 403):
+                    raise PlexAuthenticationError(
+                        f"{what} refused the token ({err.status})"
+                    ) from None
+                raise PlexConnectionError(f"{what} refused ({err.status})") from None
         try:
             if on_connected is not None:
                 on_connected()
@@ -273,38 +267,46 @@ class PlexClient:
         if params:
             url = url.with_query(params)
         what = f"{method} {path}"
-        try:
-            async with asyncio.timeout(self._timeout):
-                async with self._session.request(
+        with _transport_errors(what, self._timeout):
+            async with (
+                asyncio.timeout(self._timeout),
+                self._session.request(
                     method,
                     url,
                     headers=headers,
                     ssl=self._verify_ssl,
                     allow_redirects=False,
-                ) as response:
-                    status = response.status
-                    raw = await _read_body(response, what)
-        except TimeoutError:
-            raise PlexConnectionError(
-                f"{what} timed out after {self._timeout:g} s"
-            ) from None
-        except aiohttp.ClientError as err:
-            # The aiohttp message names the host and port only, never headers.
-            raise PlexConnectionError(
-                f"{what} failed: {type(err).__name__}: {err}"
-            ) from None
+                ) as response,
+            ):
+                status = response.status
+                raw = await _read_body(response, what)
         if status in (401, 403):
             raise PlexAuthenticationError(f"{what} refused the token ({status})")
         if status >= 500:
             raise PlexConnectionError(f"{what} answered {status}")
-        if len(raw) > MAX_BODY_BYTES:
-            raise PlexResponseError(f"{what} answered more than {MAX_BODY_BYTES} bytes")
         body = raw.decode("utf-8", errors="replace")
         # A proxy's login or error page often comes with 200: for a command
         # that would read as success although the server never saw it.
         if 200 <= status < 300 and _HTML_START.match(body.lstrip()):
             raise PlexResponseError(f"{what} answered an HTML page")
         return status, body
+
+
+@contextmanager
+def _transport_errors(what: str, timeout: float) -> Iterator[None]:
+    """A network failure or a timeout becomes a `PlexConnectionError`.
+
+    aiohttp's messages name the host and port only, never headers, so the
+    token cannot end up in one.
+    """
+    try:
+        yield
+    except TimeoutError:
+        raise PlexConnectionError(f"{what} timed out after {timeout:g} s") from None
+    except aiohttp.ClientError as err:
+        raise PlexConnectionError(
+            f"{what} failed: {type(err).__name__}: {err}"
+        ) from None
 
 
 async def _read_body(response: aiohttp.ClientResponse, what: str) -> bytes:
