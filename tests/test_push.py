@@ -19,6 +19,7 @@ from unittest.mock import patch
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     async_fire_time_changed,
 )
 
@@ -36,6 +37,7 @@ from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import translation
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 
@@ -469,3 +471,35 @@ async def test_settings_are_not_read_on_a_plain_poll(
     await _fire(hass, SETTINGS_INTERVAL)
     await _fire(hass, RESYNC_INTERVAL)
     assert _reads(simulator, "/:/prefs") == reads + 3
+
+
+async def test_an_automation_hears_the_butler_finish(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await simulator.wait_for_sockets(1)
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "alias": "Plex maintenance done",
+                "triggers": [
+                    {
+                        "trigger": "event.received",
+                        "target": {"entity_id": EVENTS},
+                        "options": {"event_type": ["butler_finished"]},
+                    }
+                ],
+                "actions": [{"event": "plex_done"}],
+            }
+        },
+    )
+    heard = async_capture_events(hass, "plex_done")
+    for _ in range(2):
+        simulator.start_task("BackupDatabase")
+        await _wait_for_state(hass, RUNNING, STATE_ON.__eq__)
+        simulator.finish_all()
+        await _wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
+        await settle(hass)
+    # Each finish, even the same event type twice in a row.
+    assert len(heard) == 2
