@@ -27,6 +27,7 @@ async def _press(hass: HomeAssistant, entity_id: str) -> None:
 
 
 @pytest.mark.parametrize("platforms", [[Platform.BUTTON]])
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_buttons(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -71,3 +72,33 @@ async def test_press_task_the_server_dropped(
     }
     await hass.async_block_till_done()
     assert hass.states.get(BACKUP) is None
+
+
+async def test_a_calm_device_page(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    entries = er.async_entries_for_config_entry(
+        entity_registry, init_integration.entry_id
+    )
+    enabled = {e.entity_id for e in entries if e.disabled_by is None}
+    assert enabled == {
+        "binary_sensor.plex_server_butler_running",
+        "button.plex_server_back_up_database",
+        "button.plex_server_optimize_database",
+        "button.plex_server_refresh_libraries",
+        "button.plex_server_start_all_tasks",
+        "button.plex_server_stop_all_tasks",
+        "event.plex_server_butler_events",
+        "sensor.plex_server_butler_activity",
+        "sensor.plex_server_butler_progress",
+        "switch.plex_server_back_up_database_schedule",
+        "switch.plex_server_optimize_database_schedule",
+        "switch.plex_server_refresh_libraries_schedule",
+    }
+    # Nothing destructive is one tap away: installing server updates waits
+    # until someone enables it.
+    updates = entity_registry.async_get("button.plex_server_install_server_updates")
+    assert updates.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert len(entries) > 2 * len(enabled)

@@ -98,9 +98,14 @@ async def test_tasks_come_and_go_without_reload(
     simulator.add_task("GenerateBlurHashes", interval=1, enabled=True)
     simulator.add_task("ButlerTaskTidyPosters", interval=2, enabled=False)
     await _tick(hass, freezer)
-    assert hass.states.get("button.plex_server_generate_image_placeholders") is not None
+    # New tasks come as entities; like every rarely used task, disabled.
+    placeholders = entity_registry.async_get(
+        "button.plex_server_generate_image_placeholders"
+    )
+    assert placeholders is not None
+    assert placeholders.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     # A task nobody has named yet is named from the server's code name.
-    assert hass.states.get("button.plex_server_tidy_posters") is not None
+    assert entity_registry.async_get("button.plex_server_tidy_posters") is not None
 
     simulator.remove_task("BackupDatabase")
     await _tick(hass, freezer)

@@ -93,10 +93,13 @@ async def test_unknown_task_is_named(
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, service, {"task": "MakeCoffee"})
     assert err.value.translation_key == "unknown_task"
-    assert err.value.translation_placeholders == {
-        "task": "MakeCoffee",
-        "server": "Plex Server",
-    }
+    placeholders = err.value.translation_placeholders
+    assert placeholders["task"] == "MakeCoffee"
+    assert placeholders["server"] == "Plex Server"
+    # The server's tasks, shortened: a 1.43 server has 23.
+    assert placeholders["tasks"].startswith("AutomaticUpdates, BackupDatabase, ")
+    assert placeholders["tasks"].endswith(" … (+11)")
+    assert "It has: AutomaticUpdates" in str(err.value)
 
 
 async def test_task_is_required(
@@ -236,3 +239,80 @@ async def test_a_name_without_letters_matches_nothing(
         await _call(hass, "start_task", {"task": asked})
     assert err.value.translation_key == "unknown_task"
     assert not simulator.running
+
+
+async def test_a_task_is_picked_by_its_button(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    result = await _call(
+        hass,
+        "start_task",
+        {"task": "button.plex_server_optimize_database"},
+        response=True,
+    )
+    assert result == {"task": "OptimizeDatabase", "result": "started"}
+    # Naming the button's own server is fine too.
+    result = await _call(
+        hass,
+        "stop_task",
+        {
+            "task": "button.plex_server_optimize_database",
+            ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
+        },
+        response=True,
+    )
+    assert result == {"task": "OptimizeDatabase", "result": "stopped"}
+
+
+@pytest.mark.parametrize(
+    ("entity", "key"),
+    [
+        ("button.plex_server_start_all_tasks", "not_a_task"),
+        ("binary_sensor.plex_server_butler_running", "not_a_task"),
+    ],
+)
+async def test_an_entity_that_is_no_task_is_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry, entity: str, key: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "start_task", {"task": entity})
+    assert err.value.translation_key == key
+
+
+async def test_the_button_decides_the_server(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    entry_data: dict[str, Any],
+) -> None:
+    second = PlexSimulator(
+        token=TOKEN, machine_identifier="second-server", friendly_name="Attic"
+    )
+    await second.start(host="127.0.0.1", port=0)
+    try:
+        other = MockConfigEntry(
+            domain=DOMAIN,
+            title="Attic",
+            unique_id="second-server",
+            data={**entry_data, "port": second.port},
+        )
+        other.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(other.entry_id)
+        await hass.async_block_till_done()
+        # With two servers, the button says which one.
+        await _call(hass, "start_task", {"task": "button.attic_back_up_database"})
+        assert "BackupDatabase" in second.running
+        assert "BackupDatabase" not in simulator.running
+        with pytest.raises(ServiceValidationError) as err:
+            await _call(
+                hass,
+                "start_task",
+                {
+                    "task": "button.attic_back_up_database",
+                    ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
+                },
+            )
+        assert err.value.translation_key == "task_of_another_server"
+        assert await hass.config_entries.async_unload(other.entry_id)
+    finally:
+        await second.stop()

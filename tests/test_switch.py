@@ -32,6 +32,7 @@ BACKUP_SCHEDULE = "switch.plex_server_back_up_database_schedule"
 
 
 @pytest.mark.parametrize("platforms", [[Platform.SWITCH]])
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_switches(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -42,10 +43,14 @@ async def test_switches(
 
 
 async def test_only_tasks_with_a_setting_get_a_switch(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
 ) -> None:
-    assert hass.states.get("button.plex_server_generate_intro_markers") is not None
-    assert hass.states.get("switch.plex_server_generate_intro_markers_schedule") is None
+    assert entity_registry.async_get("button.plex_server_generate_intro_markers")
+    assert not entity_registry.async_get(
+        "switch.plex_server_generate_intro_markers_schedule"
+    )
 
 
 async def test_toggle_changes_the_server_setting(

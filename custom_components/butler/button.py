@@ -10,6 +10,7 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import EVERYDAY_TASKS, TASK_KEY_PREFIX
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .entity import ButlerEntity, async_follow_tasks, task_name_translation
 from .plex import ButlerTask
@@ -17,8 +18,6 @@ from .plex import ButlerTask
 # The coordinator's lock serialises every command to a server; a platform
 # semaphore on top would queue presses where the lock can fail them fast.
 PARALLEL_UPDATES = 0
-
-TASK_KEY_PREFIX = "task_"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +53,7 @@ def task_button_description(task: ButlerTask) -> ButlerButtonEntityDescription:
         key=f"{TASK_KEY_PREFIX}{name}",
         translation_key=translation_key,
         translation_placeholders=placeholders,
+        entity_registry_enabled_default=task.name in EVERYDAY_TASKS,
         press_fn=lambda coordinator: coordinator.async_start_task(name),
     )
 

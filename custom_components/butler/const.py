@@ -39,6 +39,9 @@ EVENT_TASK_STARTED: Final = "task_started"
 
 CONF_TASK: Final = "task"
 
+# Task buttons are keyed `task_<the server's name for the task>`.
+TASK_KEY_PREFIX: Final = "task_"
+
 # Tasks Plex servers are known to have, by code name, mapped to the
 # translation key that names them. Tasks a server adds later still get
 # entities, named from the server's title or the code name.
@@ -71,6 +74,15 @@ KNOWN_TASKS: Final[dict[str, str]] = {
     "RefreshPeriodicMetadata": "refresh_periodic_metadata",
     "UpgradeMediaAnalysis": "upgrade_media_analysis",
 }
+
+# The tasks people run by hand: their entities are enabled from the start.
+# The others (markers, analysis, thumbnails, clean-ups, the TV guide, and
+# installing server updates, which Home Assistant's Plex integration offers
+# as an update entity) run on the butler's schedule and are rarely pressed:
+# their entities start disabled, to be enabled where wanted.
+EVERYDAY_TASKS: Final = frozenset(
+    {"BackupDatabase", "OptimizeDatabase", "RefreshLibraries"}
+)
 
 # Translation key of a task the table above does not know.
 OTHER_TASK: Final = "other_task"

@@ -17,10 +17,10 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.service import async_get_config_entry
 
-from .const import CONF_TASK, DOMAIN
+from .const import CONF_TASK, DOMAIN, TASK_KEY_PREFIX
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .plex import SCHEDULE_SETTING_PREFIX
 
@@ -32,6 +32,9 @@ SERVICE_STOP_TASK = "stop_task"
 SERVER_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
 TASK_SCHEMA = SERVER_SCHEMA.extend({vol.Required(CONF_TASK): cv.string})
 
+# How many task names an error message lists before it shortens the list.
+_LISTED = 12
+
 
 def _coordinator(call: ServiceCall) -> ButlerCoordinator:
     """Find the chosen server; optional only while exactly one is set up."""
@@ -39,6 +42,39 @@ def _coordinator(call: ServiceCall) -> ButlerCoordinator:
         call.hass, DOMAIN, call.data.get(ATTR_CONFIG_ENTRY_ID)
     )
     return entry.runtime_data
+
+
+def _task_target(call: ServiceCall) -> tuple[ButlerCoordinator, str]:
+    """The server and the server's name of the task an action is about.
+
+    The action editor offers the task buttons to pick from: a button's
+    entity id names both its server and its task. In YAML the task may be
+    the server's code name, as ever, on the server `config_entry_id` names.
+    """
+    asked: str = call.data[CONF_TASK]
+    entity = er.async_get(call.hass).async_get(asked) if "." in asked else None
+    if entity is None or entity.platform != DOMAIN:
+        coordinator = _coordinator(call)
+        return coordinator, _task_name(coordinator, asked)
+    chosen = call.data.get(ATTR_CONFIG_ENTRY_ID)
+    if chosen is not None and chosen != entity.config_entry_id:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="task_of_another_server",
+            translation_placeholders={"entity": asked},
+        )
+    entry: ButlerConfigEntry = async_get_config_entry(
+        call.hass, DOMAIN, entity.config_entry_id
+    )
+    coordinator = entry.runtime_data
+    prefix = f"{coordinator.server.machine_identifier}_{TASK_KEY_PREFIX}"
+    if not entity.unique_id.startswith(prefix):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_a_task",
+            translation_placeholders={"entity": asked},
+        )
+    return coordinator, _task_name(coordinator, entity.unique_id.removeprefix(prefix))
 
 
 def _task_name(coordinator: ButlerCoordinator, asked: str) -> str:
@@ -83,8 +119,19 @@ def _task_name(coordinator: ButlerCoordinator, asked: str) -> str:
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="unknown_task",
-        translation_placeholders={"task": asked, "server": server},
+        translation_placeholders={
+            "task": asked,
+            "server": server,
+            "tasks": _listing(list(tasks)),
+        },
     )
+
+
+def _listing(names: list[str]) -> str:
+    """Names for a message, shortened when there are many."""
+    if len(names) <= _LISTED:
+        return ", ".join(names)
+    return f"{', '.join(names[:_LISTED])} … (+{len(names) - _LISTED})"
 
 
 def _key(text: str) -> str:
@@ -106,8 +153,7 @@ def _task_action(
     """Make the handler of an action on one task; it answers with the server's result."""
 
     async def _async_handle(call: ServiceCall) -> ServiceResponse:
-        coordinator = _coordinator(call)
-        name = _task_name(coordinator, call.data[CONF_TASK])
+        coordinator, name = _task_target(call)
         result = await command(coordinator, name)
         return {"task": name, "result": result.value}
 

@@ -11,6 +11,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import EVERYDAY_TASKS
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .entity import ButlerEntity, async_follow_tasks, task_name_translation
 from .plex import ButlerTask
@@ -35,6 +36,7 @@ def schedule_switch_description(task: ButlerTask) -> ButlerSwitchEntityDescripti
         key=f"{SCHEDULE_KEY_PREFIX}{task.name}",
         translation_key=translation_key,
         translation_placeholders=placeholders,
+        entity_registry_enabled_default=task.name in EVERYDAY_TASKS,
         entity_category=EntityCategory.CONFIG,
         setting=task.schedule_setting,
     )
