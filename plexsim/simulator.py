@@ -225,6 +225,14 @@ class PlexSimulator:
         """Make the server list one more task (as after an upgrade)."""
         self.tasks[name] = SimTask(name, interval, enabled, randomized, title)
 
+    def add_setting(self, setting: SimSetting) -> None:
+        """Make the server list one more setting (as after an upgrade)."""
+        self._settings[setting.id] = setting
+
+    def remove_setting(self, setting_id: str) -> None:
+        """Make the server forget a setting."""
+        self._settings.pop(setting_id, None)
+
     def remove_task(self, name: str) -> None:
         """Make the server forget a task."""
         self.tasks.pop(name, None)

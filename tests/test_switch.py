@@ -89,3 +89,14 @@ async def test_toggle_fails_clearly(
     set_fault(simulator, "server_error", on=False)
     await init_integration.runtime_data.async_refresh()
     assert hass.states.get(BACKUP_SCHEDULE).state == STATE_ON
+
+
+async def test_each_task_shows_its_schedule(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    for entity_id in (BACKUP_SCHEDULE, "button.plex_server_back_up_database"):
+        attributes = hass.states.get(entity_id).attributes
+        assert attributes["interval_days"] == 3
+        assert attributes["random_time_in_window"] is False
+    libraries = hass.states.get("button.plex_server_refresh_libraries").attributes
+    assert (libraries["interval_days"], libraries["random_time_in_window"]) == (1, True)

@@ -12,7 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EVERYDAY_TASKS, TASK_KEY_PREFIX
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
-from .entity import ButlerEntity, async_follow_tasks, task_name_translation
+from .entity import ButlerEntity, async_follow, task_name_translation
 from .plex import ButlerTask
 
 # The coordinator's lock serialises every command to a server; a platform
@@ -68,13 +68,13 @@ async def async_setup_entry(
     async_add_entities(
         ButlerButtonEntity(coordinator, description) for description in SERVER_BUTTONS
     )
-    async_follow_tasks(
+    async_follow(
         entry,
         async_add_entities,
         TASK_KEY_PREFIX,
         wanted=lambda coordinator: coordinator.data.tasks,
-        create=lambda coordinator, task: ButlerButtonEntity(
-            coordinator, task_button_description(task), task.name
+        create=lambda coordinator, name: ButlerButtonEntity(
+            coordinator, task_button_description(coordinator.data.tasks[name]), name
         ),
     )
 

@@ -84,5 +84,35 @@ EVERYDAY_TASKS: Final = frozenset(
     {"BackupDatabase", "OptimizeDatabase", "RefreshLibraries"}
 )
 
+# The maintenance window: the hours in which the butler runs its tasks.
+WINDOW_START: Final = "ButlerStartHour"
+WINDOW_END: Final = "ButlerEndHour"
+
+# Settings that govern the analysis and marker tasks (never, as a scheduled
+# task, as soon as possible) end in this; known ones are named here by the
+# translation key of their select. Servers differ: every one the server
+# lists with options gets a select.
+BEHAVIOUR_SUFFIX: Final = "Behavior"
+KNOWN_BEHAVIOURS: Final[dict[str, str]] = {
+    "GenerateBIFBehavior": "video_preview_thumbnails",
+    "GenerateChapterThumbBehavior": "chapter_thumbnails",
+    "LoudnessAnalysisBehavior": "loudness_analysis",
+    "GenerateIntroMarkerBehavior": "intro_markers",
+    "GenerateCreditsMarkerBehavior": "credits_markers",
+    "GenerateAdMarkerBehavior": "ad_markers",
+    "GenerateVADBehavior": "voice_activity",
+    "MusicAnalysisBehavior": "music_analysis",
+}
+OTHER_BEHAVIOUR: Final = "other_behaviour"
+# A behaviour option the server words (or values) like this is shown
+# translated, under this option; any other is shown in the server's words.
+KNOWN_BEHAVIOUR_OPTIONS: Final[dict[str, str]] = {
+    "never": "never",
+    "as a scheduled task": "scheduled",
+    "scheduled": "scheduled",
+    "as soon as possible": "asap",
+    "asap": "asap",
+}
+
 # Translation key of a task the table above does not know.
 OTHER_TASK: Final = "other_task"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, override
 
@@ -26,6 +26,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.loader import async_get_integration
 
 from .const import (
+    BEHAVIOUR_SUFFIX,
     DOMAIN,
     EVENT_BUTLER_FINISHED,
     EVENT_BUTLER_STARTED,
@@ -34,6 +35,8 @@ from .const import (
     RESYNC_INTERVAL,
     SCAN_INTERVAL,
     SETTINGS_INTERVAL,
+    WINDOW_END,
+    WINDOW_START,
 )
 from .plex import (
     DEFAULT_TIMEOUT,
@@ -45,6 +48,7 @@ from .plex import (
     PlexError,
     PlexTaskNotFoundError,
     ServerInfo,
+    Setting,
     StartResult,
 )
 
@@ -97,6 +101,8 @@ class ButlerData:
     """Whether the server's activities could be read in this refresh."""
     current_task: ButlerTask | None = None
     """The task the run works on, where it can be told (see `_current_task`)."""
+    schedule_settings: Mapping[str, Setting] = field(default_factory=dict)
+    """The maintenance window and the behaviour settings, from the last settings read."""
 
     @property
     def running(self) -> bool:
@@ -132,6 +138,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         # when it was asked for, so it can tell the server failed meanwhile.
         self._outages = 0
         self._scheduled: frozenset[str] = frozenset()
+        self._schedule_settings: dict[str, Setting] = {}
         self._failing_reads: set[str] = set()
         self._settings_ok = False
         # Whether the next refresh reads the settings: at first, after a
@@ -186,6 +193,12 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                 self._settings_due = settings is None
                 self._task_names = names
         if settings is not None:
+            self._schedule_settings = {
+                setting_id: setting
+                for setting_id, setting in settings.items()
+                if setting_id in (WINDOW_START, WINDOW_END)
+                or (setting_id.endswith(BEHAVIOUR_SUFFIX) and setting.options)
+            }
             self._scheduled = frozenset(
                 task.name
                 for task in tasks
@@ -197,6 +210,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                 tasks={task.name: task for task in tasks},
                 scheduled_by_setting=self._scheduled,
                 settings_current=self._settings_ok,
+                schedule_settings=self._schedule_settings,
                 activity=None,
                 activities_current=activities is not None,
             ),

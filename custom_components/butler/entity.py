@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
@@ -54,6 +55,16 @@ class ButlerEntity(CoordinatorEntity[ButlerCoordinator]):
         return self.coordinator.data.tasks.get(self.task_name)
 
     @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """A task's schedule as the server describes it."""
+        if (task := self.task) is None:
+            return None
+        return {
+            "interval_days": task.interval_days,
+            "random_time_in_window": task.schedule_randomized,
+        }
+
+    @property
     def available(self) -> bool:
         """Unavailable with the server, and once the server no longer lists the task."""
         if self.task_name is not None and self.task is None:
@@ -69,19 +80,20 @@ def task_name_translation(task: ButlerTask) -> tuple[str, dict[str, str]]:
 
 
 @callback
-def async_follow_tasks(
+def async_follow(
     entry: ButlerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     key_prefix: str,
     wanted: Callable[[ButlerCoordinator], Iterable[str]],
-    create: Callable[[ButlerCoordinator, ButlerTask], ButlerEntity],
+    create: Callable[[ButlerCoordinator, str], ButlerEntity],
 ) -> None:
-    """Add an entity for each wanted task, now and whenever the server adds one.
+    """Add an entity for each wanted name (a task, a setting), now and whenever the server adds one.
 
-    Entities are keyed `<key_prefix><task name>`. When the server drops a
-    task its entity leaves the entity registry, so nothing unavailable
-    lingers; it comes back if the task does. Tasks dropped while Home
-    Assistant was not running are cleared at setup the same way.
+    Entities are keyed `<key_prefix><name>`. When the server drops a task
+    or a setting its entity leaves the entity registry, so nothing
+    unavailable lingers; it comes back if the server's does. What was
+    dropped while Home Assistant was not running is cleared at setup the
+    same way.
     """
     coordinator = entry.runtime_data
     current: dict[str, ButlerEntity] = {}
@@ -89,8 +101,8 @@ def async_follow_tasks(
     unique_prefix = f"{coordinator.server.machine_identifier}_{key_prefix}"
     still_wanted = set(wanted(coordinator))
     for stale in er.async_entries_for_config_entry(registry, entry.entry_id):
-        task = stale.unique_id.removeprefix(unique_prefix)
-        if task != stale.unique_id and task not in still_wanted:
+        name = stale.unique_id.removeprefix(unique_prefix)
+        if name != stale.unique_id and name not in still_wanted:
             registry.async_remove(stale.entity_id)
 
     @callback
@@ -99,7 +111,7 @@ def async_follow_tasks(
         new: list[ButlerEntity] = []
         for name in names:
             if name not in current:
-                current[name] = create(coordinator, coordinator.data.tasks[name])
+                current[name] = create(coordinator, name)
                 new.append(current[name])
         if new:
             async_add_entities(new)

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EVERYDAY_TASKS
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
-from .entity import ButlerEntity, async_follow_tasks, task_name_translation
+from .entity import ButlerEntity, async_follow, task_name_translation
 from .plex import ButlerTask
 
 # The coordinator's lock serialises every command to a server.
@@ -54,13 +54,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a schedule switch for every task the server lets us schedule."""
-    async_follow_tasks(
+    async_follow(
         entry,
         async_add_entities,
         SCHEDULE_KEY_PREFIX,
         wanted=_schedulable,
-        create=lambda coordinator, task: ButlerScheduleSwitch(
-            coordinator, schedule_switch_description(task), task.name
+        create=lambda coordinator, name: ButlerScheduleSwitch(
+            coordinator, schedule_switch_description(coordinator.data.tasks[name]), name
         ),
     )
 

@@ -220,6 +220,8 @@ class Setting:
     value: str | None
     default: str | None
     label: str | None
+    options: tuple[tuple[str, str], ...] = ()
+    """The values the server offers and its words for each (`enumValues`)."""
 
     @property
     def is_on(self) -> bool:
@@ -240,7 +242,29 @@ class Setting:
             value=_setting_text(value),
             default=_setting_text(default),
             label=as_str(data.get("label")),
+            options=parse_enum_values(data.get("enumValues")),
         )
+
+
+# A server's longest option list is the 24 hours of the day.
+_MAX_OPTIONS = 100
+
+
+def parse_enum_values(value: Any) -> tuple[tuple[str, str], ...]:
+    """Read `enumValues` ("0:Never|1:As a scheduled task|…") as (value, words) pairs.
+
+    A part without a colon is its own label; empty values, repeated values
+    and absurdly long lists are dropped.
+    """
+    if not isinstance(value, str):
+        return ()
+    options: dict[str, str] = {}
+    for part in value.split("|")[:_MAX_OPTIONS]:
+        key, sep, label = part.partition(":")
+        key = key.strip()
+        if key and key not in options:
+            options[key] = (label if sep else key).strip() or key
+    return tuple(options.items())
 
 
 def _setting_text(value: Any) -> str | None:
