@@ -28,6 +28,7 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from plexsim import PlexSimulator
 
 TOKEN = "sEcReT-tOkEn-1234"
@@ -45,8 +46,15 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Let Home Assistant load integrations from custom_components."""
+async def auto_enable_custom_integrations(
+    hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """Let Home Assistant load integrations from custom_components.
+
+    A real Home Assistant always runs its core integration, which Assist
+    (a dependency, for voice) needs; a test's does not unless asked.
+    """
+    assert await async_setup_component(hass, "homeassistant", {})
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from homeassistant.helpers.typing import ConfigType
 from .const import DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator, async_create_client
 from .services import async_setup_services
+from .voice import async_setup_voice
 from .websocket import ButlerPushListener
 
 PLATFORMS = [
@@ -28,6 +29,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, so automations using them validate with no server set up."""
     async_setup_services(hass)
+    async_setup_voice(hass)
     return True
 
 

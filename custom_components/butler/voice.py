@@ -1,0 +1,341 @@
+"""Voice: sentences about the Plex butler for Home Assistant's own conversation agent.
+
+Home Assistant 2026.10 has no public way for an integration to add
+sentences to its default agent, and its built-in intents only see exposed
+entities. The one route that needs nothing from the user is the sentence
+trigger registry the automation *sentence* trigger uses
+(`conversation.agent_manager.get_agent_manager(hass).register_trigger`).
+Every sentence names Plex, so none captures anyone else's command. If that
+internal call is missing or changes, the integration works without voice
+and raises a repair issue saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+import difflib
+import re
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir, translation
+
+from .const import DOMAIN, KNOWN_TASKS, LOGGER
+from .plex import readable_task_name
+
+if TYPE_CHECKING:
+    from hassil.recognize import RecognizeResult
+
+    from homeassistant.components.conversation import ConversationInput
+
+    from .coordinator import ButlerConfigEntry, ButlerCoordinator
+
+ISSUE_NO_VOICE = "voice_unavailable"
+LANGUAGES = ("en", "de", "fr", "nl", "es")
+
+type Answer = tuple[str, dict[str, str]]
+type Handler = Callable[[HomeAssistant, dict[str, str]], Awaitable[Answer]]
+
+# The sentences, by action and language. `{task}` and `{server}` are
+# wildcards; a server is named as "... on [the] <name> Plex" (or the
+# language's own word order).
+SENTENCES: dict[str, dict[str, list[str]]] = {
+    "backup": {
+        "en": ["back up [the] Plex database", "backup [the] Plex database"],
+        "de": ["sichere die Plex Datenbank", "Plex Datenbank sichern"],
+        "fr": ["sauvegarde la base de données Plex", "sauvegarder la base Plex"],
+        "nl": ["maak een back-up van de Plex database", "back-up de Plex database"],
+        "es": ["haz una copia de seguridad de la base de datos de Plex"],
+    },
+    "start_task": {
+        "en": ["(run|start) [the] Plex task {task}"],
+        "de": ["(starte|führe) [die] Plex Aufgabe {task} [aus]"],
+        "fr": ["(lance|démarre) la tâche Plex {task}"],
+        "nl": ["(start|voer) [de] Plex taak {task} [uit]"],
+        "es": ["(ejecuta|inicia) la tarea de Plex {task}"],
+    },
+    "start_all": {
+        "en": ["start [the] Plex maintenance", "start all Plex tasks"],
+        "de": ["starte [die] Plex Wartung", "starte alle Plex Aufgaben"],
+        "fr": ["démarre la maintenance Plex", "lance toutes les tâches Plex"],
+        "nl": ["start [het] Plex onderhoud", "start alle Plex taken"],
+        "es": ["inicia el mantenimiento de Plex", "inicia todas las tareas de Plex"],
+    },
+    "stop_all": {
+        "en": [
+            "stop all Plex tasks",
+            "(stop|pause) [the] Plex maintenance",
+        ],
+        "de": ["stoppe alle Plex Aufgaben", "(stoppe|pausiere) [die] Plex Wartung"],
+        "fr": [
+            "arrête toutes les tâches Plex",
+            "(arrête|suspends) la maintenance Plex",
+        ],
+        "nl": ["stop alle Plex taken", "(stop|pauzeer) [het] Plex onderhoud"],
+        "es": [
+            "detén todas las tareas de Plex",
+            "(detén|pausa) el mantenimiento de Plex",
+        ],
+    },
+    "status": {
+        "en": [
+            "is [the] Plex butler running",
+            "what is Plex doing",
+            "what's Plex doing",
+        ],
+        "de": ["läuft der Plex Butler", "was macht Plex"],
+        "fr": ["est-ce que le majordome Plex tourne", "que fait Plex"],
+        "nl": ["draait de Plex butler", "wat doet Plex"],
+        "es": ["está funcionando el mayordomo de Plex", "qué está haciendo Plex"],
+    },
+}
+# How a sentence names a server, appended to it.
+ON_SERVER: dict[str, str] = {
+    "en": " on [the] {server} Plex",
+    "de": " auf [dem] {server} Plex",
+    "fr": " sur le Plex {server}",
+    "nl": " op [de] {server} Plex",
+    "es": " en el Plex {server}",
+}
+
+
+def sentences(action: str) -> list[str]:
+    """Every sentence for an action, in every language, with and without a server."""
+    result = []
+    for language, templates in SENTENCES[action].items():
+        for template in templates:
+            result.extend([template, template + ON_SERVER[language]])
+    return result
+
+
+@callback
+def async_setup_voice(hass: HomeAssistant) -> list[CALLBACK_TYPE]:
+    """Register the sentences; returns how to take them back.
+
+    When the internal registry is not there (a later Home Assistant), the
+    integration goes on without voice and a repair issue says so.
+    """
+    try:
+        from homeassistant.components.conversation.agent_manager import (  # noqa: PLC0415
+            get_agent_manager,
+        )
+
+        manager = get_agent_manager(hass)
+        return [
+            manager.register_trigger(sentences(action), _callback(hass, handler))
+            for action, handler in HANDLERS.items()
+        ]
+    except (ImportError, AttributeError, TypeError, KeyError) as err:
+        LOGGER.warning("Voice sentences could not be registered: %s", err)
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            ISSUE_NO_VOICE,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_NO_VOICE,
+        )
+        return []
+
+
+def _callback(
+    hass: HomeAssistant, handler: Handler
+) -> Callable[[ConversationInput, RecognizeResult], Awaitable[str | None]]:
+    async def _async_answer(
+        user_input: ConversationInput, result: RecognizeResult
+    ) -> str | None:
+        slots = {
+            name: str(entity.text or entity.value).strip()
+            for name, entity in result.entities.items()
+        }
+        language = (user_input.language or hass.config.language).split("-")[0]
+        try:
+            key, placeholders = await handler(hass, slots)
+        except HomeAssistantError as err:
+            key = "voice_failed"
+            placeholders = {"error": str(err)}
+        return await async_words(hass, language, key, placeholders)
+
+    return _async_answer
+
+
+async def async_words(
+    hass: HomeAssistant, language: str, key: str, placeholders: dict[str, str]
+) -> str:
+    """The answer in the speaker's language (English when it has none).
+
+    A `task` placeholder holds the server's code name: it is said by the
+    task's name in that language where the integration knows the task.
+    """
+    if language not in LANGUAGES:
+        language = "en"
+    strings = await translation.async_get_translations(
+        hass, language, "exceptions", {DOMAIN}
+    )
+    if (task := placeholders.get("task")) is not None:
+        placeholders = {
+            **placeholders,
+            "task": await _async_task_words(hass, language, task),
+        }
+    template = strings.get(f"component.{DOMAIN}.exceptions.{key}.message", key)
+    return template.format(**placeholders)
+
+
+async def _async_task_words(hass: HomeAssistant, language: str, task: str) -> str:
+    if (key := KNOWN_TASKS.get(task)) is None:
+        return readable_task_name(task) if task in _all_tasks(hass) else task
+    names = await translation.async_get_translations(hass, language, "entity", {DOMAIN})
+    return names.get(f"component.{DOMAIN}.entity.button.{key}.name", task)
+
+
+def _all_tasks(hass: HomeAssistant) -> set[str]:
+    return {name for entry in _servers(hass) for name in entry.runtime_data.data.tasks}
+
+
+def _servers(hass: HomeAssistant) -> list[ButlerConfigEntry]:
+    return [
+        entry
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+        if entry.runtime_data is not None
+    ]
+
+
+def _server(hass: HomeAssistant, slots: dict[str, str]) -> ButlerCoordinator | Answer:
+    """The server a sentence means: the one named, or the only one."""
+    servers = _servers(hass)
+    if not servers:
+        return "voice_no_server", {}
+    if (named := slots.get("server")) is not None:
+        wanted = _words(named)
+        for entry in servers:
+            if _words(entry.title) in (wanted, _words(f"{named} Plex")):
+                return entry.runtime_data
+        return "voice_which_server", {"servers": _names(e.title for e in servers)}
+    if len(servers) > 1:
+        return "voice_which_server", {"servers": _names(e.title for e in servers)}
+    return servers[0].runtime_data
+
+
+async def _async_backup(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
+    return await _async_start(hass, slots, "BackupDatabase")
+
+
+async def _async_start_task(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
+    task = slots.get("task", "")
+    # A server named at the end lands in the task's wildcard too.
+    if "server" not in slots and (
+        found := re.fullmatch(
+            r"(.+?) (?:on|auf|sur|op|en) (?:the |dem |le |de |el )?(?:Plex )?(.+?)(?: Plex)?",
+            task,
+            re.IGNORECASE,
+        )
+    ):
+        for entry in _servers(hass):
+            if _words(entry.title) == _words(found.group(2)):
+                task = found.group(1)
+                slots = {**slots, "server": found.group(2)}
+                break
+    return await _async_start(hass, slots, task)
+
+
+async def _async_start(
+    hass: HomeAssistant, slots: dict[str, str], asked: str
+) -> Answer:
+    server = _server(hass, slots)
+    if isinstance(server, tuple):
+        return server
+    name = await _async_task(hass, server, asked)
+    if isinstance(name, tuple):
+        return name
+    result = await server.async_start_task(name)
+    return (
+        "voice_started" if result.value == "started" else "voice_already_running",
+        {"task": name, "server": server.config_entry.title},
+    )
+
+
+async def _async_start_all(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
+    server = _server(hass, slots)
+    if isinstance(server, tuple):
+        return server
+    await server.async_command(lambda client: client.async_start_all())
+    return "voice_started_all", {"server": server.config_entry.title}
+
+
+async def _async_stop_all(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
+    server = _server(hass, slots)
+    if isinstance(server, tuple):
+        return server
+    await server.async_command(lambda client: client.async_stop_all())
+    return "voice_stopped_all", {"server": server.config_entry.title}
+
+
+async def _async_status(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
+    server = _server(hass, slots)
+    if isinstance(server, tuple):
+        return server
+    title = server.config_entry.title
+    if not server.last_update_success:
+        return "voice_unreachable", {"server": title}
+    data = server.data
+    if (activity := data.activity) is None:
+        return "voice_idle", {"server": title}
+    doing = activity.subtitle or activity.title or ""
+    if activity.progress is not None:
+        return "voice_running_progress", {
+            "server": title,
+            "doing": doing,
+            "progress": str(activity.progress),
+        }
+    return "voice_running", {"server": title, "doing": doing}
+
+
+HANDLERS: dict[str, Handler] = {
+    "backup": _async_backup,
+    "start_task": _async_start_task,
+    "start_all": _async_start_all,
+    "stop_all": _async_stop_all,
+    "status": _async_status,
+}
+
+
+async def _async_task(
+    hass: HomeAssistant, server: ButlerCoordinator, asked: str
+) -> str | Answer:
+    """The server's task a spoken name means, by its code name or its name in any language."""
+    names: dict[str, str] = {}
+    for language in LANGUAGES:
+        strings = await translation.async_get_translations(
+            hass, language, "entity", {DOMAIN}
+        )
+        for code in server.data.tasks:
+            key = KNOWN_TASKS.get(code)
+            spoken = strings.get(f"component.{DOMAIN}.entity.button.{key}.name")
+            if key and spoken:
+                names.setdefault(_words(spoken), code)
+    for task_name, task in server.data.tasks.items():
+        for spoken in (
+            task_name,
+            task_name.removeprefix("ButlerTask"),
+            task.display_name,
+        ):
+            names.setdefault(_words(spoken), task_name)
+    wanted = _words(asked)
+    if wanted and wanted in names:
+        return names[wanted]
+    closest = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.5)
+    if not closest:
+        closest = list(names)[:3]
+    return "voice_unknown_task", {
+        "asked": asked,
+        "tasks": _names(server.data.tasks[names[c]].display_name for c in closest),
+    }
+
+
+def _words(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _names(names: Any) -> str:
+    return ", ".join(dict.fromkeys(names))

@@ -1,0 +1,298 @@
+"""Voice: the sentences through Home Assistant's conversation API, in every language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.butler.const import DOMAIN
+from homeassistant.components import conversation
+from homeassistant.components.conversation.agent_manager import AgentManager
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import issue_registry as ir, llm, translation
+from homeassistant.setup import async_setup_component
+from plexsim import PlexSimulator
+
+from .conftest import TOKEN
+
+
+async def _say(hass: HomeAssistant, text: str, language: str = "en") -> str:
+    result = await conversation.async_converse(
+        hass, text, None, Context(), language=language
+    )
+    speech: str = result.response.speech["plain"]["speech"]
+    return speech
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "back up the Plex database"),
+        ("de", "sichere die Plex Datenbank"),
+        ("fr", "sauvegarde la base de données Plex"),
+        ("nl", "maak een back-up van de Plex database"),
+        ("es", "haz una copia de seguridad de la base de datos de Plex"),
+    ],
+)
+async def test_back_up_the_database(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    language: str,
+    sentence: str,
+) -> None:
+    answer = await _say(hass, sentence, language)
+    assert "BackupDatabase" in simulator.running
+    assert "Plex Server" in answer
+    answer_again = await _say(hass, sentence, language)
+    assert answer_again != answer
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "task"),
+    [
+        ("en", "run the Plex task optimize database", "OptimizeDatabase"),
+        ("en", "start Plex task refresh libraries", "RefreshLibraries"),
+        (
+            "en",
+            "run the Plex task GenerateIntroMarkers",
+            "ButlerTaskGenerateIntroMarkers",
+        ),
+        ("fr", "lance la tâche Plex optimize database", "OptimizeDatabase"),
+        ("nl", "start de Plex taak optimize database", "OptimizeDatabase"),
+        ("es", "ejecuta la tarea de Plex optimize database", "OptimizeDatabase"),
+    ],
+)
+async def test_run_any_task_by_name(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    language: str,
+    sentence: str,
+    task: str,
+) -> None:
+    await _say(hass, sentence, language)
+    assert list(simulator.running) == [task]
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "nl", "es"])
+async def test_a_task_by_its_name_in_the_language(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    language: str,
+) -> None:
+    names = await translation.async_get_translations(hass, language, "entity", {DOMAIN})
+    optimize = names[f"component.{DOMAIN}.entity.button.optimize_database.name"]
+    assert optimize != "Optimize database"
+    start = {
+        "de": "starte die Plex Aufgabe",
+        "fr": "lance la tâche Plex",
+        "nl": "start de Plex taak",
+        "es": "ejecuta la tarea de Plex",
+    }[language]
+    answer = await _say(hass, f"{start} {optimize.lower()}", language)
+    assert list(simulator.running) == ["OptimizeDatabase"]
+    # The answer names the task in the same language.
+    assert optimize in answer
+
+
+async def test_an_unknown_task_names_the_closest(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    answer = await _say(hass, "run the Plex task optimise databse")
+    assert not simulator.running
+    assert "optimise databse" in answer
+    assert "Optimize database" in answer or "OptimizeDatabase" in answer
+
+
+@pytest.mark.parametrize(
+    ("language", "start", "stop", "status"),
+    [
+        (
+            "en",
+            "start Plex maintenance",
+            "stop all Plex tasks",
+            "is the Plex butler running",
+        ),
+        (
+            "de",
+            "starte die Plex Wartung",
+            "stoppe alle Plex Aufgaben",
+            "läuft der Plex Butler",
+        ),
+        (
+            "fr",
+            "démarre la maintenance Plex",
+            "arrête toutes les tâches Plex",
+            "que fait Plex",
+        ),
+        ("nl", "start het Plex onderhoud", "stop alle Plex taken", "wat doet Plex"),
+        (
+            "es",
+            "inicia el mantenimiento de Plex",
+            "detén todas las tareas de Plex",
+            "qué está haciendo Plex",
+        ),
+    ],
+)
+async def test_start_stop_and_ask(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    language: str,
+    start: str,
+    stop: str,
+    status: str,
+) -> None:
+    idle = await _say(hass, status, language)
+    await _say(hass, start, language)
+    assert simulator.running
+    busy = await _say(hass, status, language)
+    assert busy != idle
+    await _say(hass, stop, language)
+    assert not simulator.running
+    assert ("DELETE", "/butler") in [(r.method, r.path) for r in simulator.requests]
+
+
+async def test_what_is_plex_doing_in_its_words(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    assert (
+        await _say(hass, "what is Plex doing") == "The butler of Plex Server is idle."
+    )
+    await _say(hass, "back up the Plex database")
+    assert await _say(hass, "what is Plex doing") == (
+        "The butler of Plex Server is working: Backup Database, 0 percent done."
+    )
+
+
+async def test_several_servers(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    entry_data: dict[str, Any],
+) -> None:
+    attic = PlexSimulator(
+        token=TOKEN, machine_identifier="attic", friendly_name="Attic"
+    )
+    await attic.start(host="127.0.0.1", port=0)
+    try:
+        other = MockConfigEntry(
+            domain=DOMAIN,
+            title="Attic",
+            unique_id="attic",
+            data={**entry_data, "port": attic.port},
+        )
+        other.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(other.entry_id)
+        await hass.async_block_till_done()
+        answer = await _say(hass, "stop all Plex tasks")
+        assert "Plex Server" in answer
+        assert "Attic" in answer
+        await _say(hass, "back up the Plex database on the attic Plex")
+        assert "BackupDatabase" in attic.running
+        assert not simulator.running
+        await _say(hass, "run the Plex task optimize database on the attic Plex")
+        assert "OptimizeDatabase" in attic.running
+        assert await hass.config_entries.async_unload(other.entry_id)
+    finally:
+        await attic.stop()
+
+
+async def test_no_server(hass: HomeAssistant) -> None:
+    assert await async_setup_component(hass, DOMAIN, {})
+    answer = await _say(hass, "stop all Plex tasks")
+    assert answer == "No Plex server is set up in Butler for Plex."
+
+
+async def test_other_sentences_are_left_alone(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await _say(hass, "stop all tasks")
+    await _say(hass, "back up the database")
+    assert not [r for r in simulator.requests if r.method != "GET"]
+
+
+async def test_without_the_registry_voice_is_off_and_a_repair_says_so(
+    hass: HomeAssistant, issue_registry: ir.IssueRegistry
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delattr(
+            "homeassistant.components.conversation.agent_manager.AgentManager.register_trigger"
+        )
+        assert await async_setup_component(hass, DOMAIN, {})
+    assert issue_registry.async_get_issue(DOMAIN, "voice_unavailable")
+    assert hass.services.has_service(DOMAIN, "start_all")
+
+
+def test_the_registry_call_exists_on_this_home_assistant() -> None:
+    # Guards the internal call voice depends on (Home Assistant 2026.10.4).
+    assert callable(AgentManager.register_trigger)
+
+
+async def _tools(hass: HomeAssistant) -> llm.APIInstance:
+    assert await async_setup_component(hass, "llm", {})
+    return await llm.async_get_api(
+        hass,
+        llm.LLM_API_ASSIST,
+        llm.LLMContext(
+            platform="test",
+            context=Context(),
+            language="en",
+            assistant=conversation.DOMAIN,
+            device_id=None,
+        ),
+    )
+
+
+async def test_llm_agents_get_butler_tools(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    api = await _tools(hass)
+    tools = {tool.name: tool for tool in api.tools if tool.name.startswith("butler__")}
+    assert set(tools) == {
+        "butler__start_task",
+        "butler__start_all",
+        "butler__stop_all",
+        "butler__status",
+    }
+    assert all(
+        tool.integration == DOMAIN and tool.description for tool in tools.values()
+    )
+    # "Pause the Plex maintenance": stop all, with no entity exposed.
+    await hass.services.async_call(
+        DOMAIN, "start_task", {"task": "BackupDatabase"}, blocking=True
+    )
+    result = (
+        await api.async_call_tool(
+            llm.ToolInput(tool_name="butler__stop_all", tool_args={})
+        )
+    ).data
+    assert result["result"] == "stopped_all"
+    assert not simulator.running
+    result = (
+        await api.async_call_tool(
+            llm.ToolInput(
+                tool_name="butler__start_task", tool_args={"task": "optimize database"}
+            )
+        )
+    ).data
+    assert result == {
+        "result": "started",
+        "message": "Started Optimize database on Plex Server.",
+    }
+    result = (
+        await api.async_call_tool(
+            llm.ToolInput(tool_name="butler__status", tool_args={})
+        )
+    ).data
+    assert result["result"] == "running_progress"
+
+
+async def test_no_tools_without_a_server(hass: HomeAssistant) -> None:
+    assert await async_setup_component(hass, DOMAIN, {})
+    api = await _tools(hass)
+    assert not [tool for tool in api.tools if tool.name.startswith("butler__")]
