@@ -106,7 +106,7 @@ def _simulator_token(config_dir: Path) -> str:
 async def _run(args: argparse.Namespace) -> int:
     began = time.monotonic()
     config_dir: Path = args.config.resolve()
-    prepare_config(config_dir, HA_PORT)
+    prepare_config(config_dir, HA_PORT, skip_onboarding_integrations=True)
     children: list[subprocess.Popen[bytes]] = []
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -165,22 +165,71 @@ async def _run(args: argparse.Namespace) -> int:
         )
         if args.exit_when_ready:
             return 0
-        waiter = asyncio.ensure_future(stopping.wait())
-        watchers = [
-            asyncio.ensure_future(asyncio.to_thread(child.wait)) for child in children
-        ]
-        done, _ = await asyncio.wait(
-            [waiter, *watchers], return_when=asyncio.FIRST_COMPLETED
+        return await _serve(
+            stopping, home_assistant, None if args.plex_host else args, children
         )
-        waiter.cancel()
-        if waiter not in done:
-            print("A child process stopped; stopping the demo.", flush=True)
-            return 1
-        return 0
     finally:
         for child in reversed(children):
             stop(child)
         print("Stopped.", flush=True)
+
+
+# How long a stopped simulator stays down before the demo starts it again:
+# long enough to watch Home Assistant show the server unavailable.
+SIMULATOR_RESTART_SECONDS = 20
+
+
+async def _serve(
+    stopping: asyncio.Event,
+    home_assistant: subprocess.Popen[bytes],
+    simulated: argparse.Namespace | None,
+    children: list[subprocess.Popen[bytes]],
+) -> int:
+    """Run until Ctrl-C.
+
+    Home Assistant stopping ends the demo; the simulator stopping (killed,
+    to try an outage) does not: it is started again.
+    """
+    while True:
+        waiter = asyncio.ensure_future(stopping.wait())
+        watchers = {
+            asyncio.ensure_future(asyncio.to_thread(child.wait)): child
+            for child in children
+        }
+        done, pending = await asyncio.wait(
+            [waiter, *watchers], return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        if waiter in done:
+            return 0
+        stopped = [watchers[task] for task in done if task in watchers]
+        if home_assistant in stopped or simulated is None:
+            print("Home Assistant stopped; stopping the demo.", flush=True)
+            return 1
+        print(
+            "The simulated Plex server stopped: Home Assistant shows it "
+            f"unavailable. Starting it again in {SIMULATOR_RESTART_SECONDS} s.",
+            flush=True,
+        )
+        try:
+            async with asyncio.timeout(SIMULATOR_RESTART_SECONDS):
+                await stopping.wait()
+            return 0
+        except TimeoutError:
+            pass
+        children.remove(stopped[0])
+        config_dir: Path = simulated.config.resolve()
+        children.insert(
+            0,
+            start_simulator(
+                simulated.sim_port,
+                _simulator_token(config_dir),
+                task_duration=simulated.task_duration,
+                log_file=config_dir / "plexsim.log",
+            ),
+        )
+        print("The simulated Plex server is back.", flush=True)
 
 
 def main() -> None:

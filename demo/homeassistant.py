@@ -20,7 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "custom_components" / "butler"
 
 
-def prepare_config(config_dir: Path, port: int) -> None:
+def prepare_config(
+    config_dir: Path, port: int, *, skip_onboarding_integrations: bool = False
+) -> None:
     """Link the integration into a config folder and listen on 127.0.0.1:port.
 
     Home Assistant 2026.10 keeps its HTTP settings in storage: an `http:`
@@ -37,6 +39,23 @@ def prepare_config(config_dir: Path, port: int) -> None:
     if not http_settings.exists():
         http_settings.parent.mkdir(exist_ok=True)
         http_settings.write_text(json.dumps(_http_settings(port), indent=2))
+    onboarding = config_dir / ".storage" / "onboarding"
+    if skip_onboarding_integrations and not onboarding.exists():
+        # The location step sets up Met, Radio Browser and Google Translate,
+        # which need the internet (and packages --skip-pip leaves out): in
+        # the demo they would only log errors. Marked done, the step never
+        # runs; the owner account is still created through the API.
+        onboarding.parent.mkdir(exist_ok=True)
+        onboarding.write_text(
+            json.dumps(
+                {
+                    "version": 4,
+                    "minor_version": 1,
+                    "key": "onboarding",
+                    "data": {"done": ["core_config", "analytics"]},
+                }
+            )
+        )
     custom = config_dir / "custom_components"
     custom.mkdir(exist_ok=True)
     link = custom / "butler"
@@ -203,8 +222,12 @@ class HomeAssistantApi:
             auth=False,
         )
         await self._exchange(created["auth_code"])
-        await self._post("/api/onboarding/core_config", {})
-        await self._post("/api/onboarding/analytics", {})
+        done = {
+            step["step"] for step in await self._get("/api/onboarding") if step["done"]
+        }
+        for step in ("core_config", "analytics"):
+            if step not in done:
+                await self._post(f"/api/onboarding/{step}", {})
         await self._post(
             "/api/onboarding/integration",
             {

@@ -165,7 +165,7 @@ async def test_what_is_plex_doing_in_its_words(
     )
     await _say(hass, "back up the Plex database")
     assert await _say(hass, "what is Plex doing") == (
-        "The butler of Plex Server is working: Backup Database, 0 percent done."
+        "The butler of Plex Server is working: Back up database, 0 percent done."
     )
 
 

@@ -163,3 +163,47 @@ def test_07_stop_all_from_developer_tools(page: Page, stack: Stack) -> None:
     page.screenshot(path=ARTIFACTS / "test_07_action_performed.png")
     _open_device(page, stack)
     expect(_butler_running(page)).to_have_text(NOT_RUNNING)
+
+
+def test_08_change_the_maintenance_window(page: Page, stack: Stack) -> None:
+    assert stack.plex_settings()["ButlerStartHour"] == "2"
+    _open_device(page, stack)
+    page.locator("hui-select-entity-row", has_text="Maintenance window start").locator(
+        "ha-select"
+    ).click()
+    page.locator(
+        "hui-select-entity-row", has_text="Maintenance window start"
+    ).get_by_text("03:00", exact=True).click()
+    poll_until(lambda: stack.plex_settings()["ButlerStartHour"] == "3")
+    page.screenshot(path=ARTIFACTS / "test_08_window.png", full_page=True)
+
+
+def test_09_pick_a_task_for_start_task(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.ha_url}/developer-tools/action")
+    page.get_by_text("UI mode", exact=True).click()
+    page.locator("ha-service-picker").click()
+    page.get_by_placeholder(re.compile("search", re.IGNORECASE)).last.fill("Start task")
+    page.get_by_text("Start task", exact=True).first.click()
+    # The task is picked among the integration's task buttons.
+    page.locator("ha-selector-entity").first.click()
+    page.get_by_placeholder(re.compile("search", re.IGNORECASE)).last.fill(
+        "Optimize database"
+    )
+    page.get_by_text("Optimize database", exact=True).first.click()
+    page.screenshot(path=ARTIFACTS / "test_09_task_picker.png", full_page=True)
+    page.get_by_role("button", name="Perform action").click()
+    poll_until(lambda: any(stack.butler_activities()))
+
+
+def test_10_ask_assist_what_plex_is_doing(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.ha_url}/lovelace/0")
+    expect(page.locator("hui-root")).to_be_visible()
+    page.keyboard.press("a")  # Home Assistant's shortcut for the Assist dialog
+    # The dialog opens with its request field focused.
+    expect(page.get_by_text("How can I assist?")).to_be_visible()
+    page.keyboard.type("what is Plex doing")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(re.compile(r"The butler of Plex Server is"))).to_be_visible(
+        timeout=20_000
+    )
+    page.screenshot(path=ARTIFACTS / "test_10_assist.png", full_page=True)

@@ -165,19 +165,18 @@ async def async_words(
 ) -> str:
     """The answer in the speaker's language (English when it has none).
 
-    A `task` placeholder holds the server's code name: it is said by the
-    task's name in that language where the integration knows the task.
+    A `task` (or `doing`) placeholder holding a task's code name is said by
+    the task's name in that language where the integration knows the task.
     """
     if language not in LANGUAGES:
         language = "en"
     strings = await translation.async_get_translations(
         hass, language, "exceptions", {DOMAIN}
     )
-    if (task := placeholders.get("task")) is not None:
-        placeholders = {
-            **placeholders,
-            "task": await _async_task_words(hass, language, task),
-        }
+    placeholders = dict(placeholders)
+    for name in ("task", "doing"):
+        if (task := placeholders.get(name)) is not None:
+            placeholders[name] = await _async_task_words(hass, language, task)
     template = strings.get(f"component.{DOMAIN}.exceptions.{key}.message", key)
     return template.format(**placeholders)
 
@@ -281,7 +280,12 @@ async def _async_status(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
     data = server.data
     if (activity := data.activity) is None:
         return "voice_idle", {"server": title}
-    doing = activity.subtitle or activity.title or ""
+    # The task by its name where it can be told, else the server's words.
+    doing = (
+        data.current_task.name
+        if data.current_task is not None
+        else activity.subtitle or activity.title or ""
+    )
     if activity.progress is not None:
         return "voice_running_progress", {
             "server": title,
