@@ -50,9 +50,12 @@ SENTENCES: dict[str, dict[str, list[str]]] = {
     },
     "start_task": {
         "en": ["(run|start) [the] Plex task {task}"],
-        "de": ["(starte|führe) [die] Plex Aufgabe {task} [aus]"],
+        "de": [
+            "starte [die] Plex Aufgabe {task}",
+            "führe [die] Plex Aufgabe {task} aus",
+        ],
         "fr": ["(lance|démarre) la tâche Plex {task}"],
-        "nl": ["(start|voer) [de] Plex taak {task} [uit]"],
+        "nl": ["start [de] Plex taak {task}", "voer [de] Plex taak {task} uit"],
         "es": ["(ejecuta|inicia) la tarea de Plex {task}"],
     },
     "start_all": {
@@ -222,18 +225,18 @@ async def _async_backup(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
 
 async def _async_start_task(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
     task = slots.get("task", "")
-    # A server named at the end lands in the task's wildcard too.
-    if "server" not in slots and (
-        found := re.fullmatch(
-            r"(.+?) (?:on|auf|sur|op|en) (?:the |dem |le |de |el )?(?:Plex )?(.+?)(?: Plex)?",
-            task,
-            re.IGNORECASE,
-        )
-    ):
+    # A server named at the end may land in the task's wildcard too.
+    if "server" not in slots:
         for entry in _servers(hass):
-            if _words(entry.title) == _words(found.group(2)):
+            found = re.fullmatch(
+                rf"(.+?) (?:on|auf|sur|op|en) (?:the |dem |le |de |el )?"
+                rf"(?:Plex )?{re.escape(entry.title)}(?: Plex)?",
+                task,
+                re.IGNORECASE,
+            )
+            if found:
                 task = found.group(1)
-                slots = {**slots, "server": found.group(2)}
+                slots = {**slots, "server": entry.title}
                 break
     return await _async_start(hass, slots, task)
 
