@@ -17,7 +17,7 @@ import difflib
 import re
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir, translation
 
@@ -113,8 +113,8 @@ def sentences(action: str) -> list[str]:
 
 
 @callback
-def async_setup_voice(hass: HomeAssistant) -> list[CALLBACK_TYPE]:
-    """Register the sentences; returns how to take them back.
+def async_setup_voice(hass: HomeAssistant) -> None:
+    """Register the sentences, for as long as Home Assistant runs.
 
     When the internal registry is not there (a later Home Assistant), the
     integration goes on without voice and a repair issue says so.
@@ -125,10 +125,8 @@ def async_setup_voice(hass: HomeAssistant) -> list[CALLBACK_TYPE]:
         )
 
         manager = get_agent_manager(hass)
-        return [
+        for action, handler in HANDLERS.items():
             manager.register_trigger(sentences(action), _callback(hass, handler))
-            for action, handler in HANDLERS.items()
-        ]
     except (ImportError, AttributeError, TypeError, KeyError) as err:
         LOGGER.warning("Voice sentences could not be registered: %s", err)
         ir.async_create_issue(
@@ -139,7 +137,6 @@ def async_setup_voice(hass: HomeAssistant) -> list[CALLBACK_TYPE]:
             severity=ir.IssueSeverity.WARNING,
             translation_key=ISSUE_NO_VOICE,
         )
-        return []
 
 
 def _callback(
