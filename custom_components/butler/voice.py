@@ -22,7 +22,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir, translation
 
 from .const import DOMAIN, KNOWN_TASKS, LOGGER
-from .plex import readable_task_name
+from .plex import PlexClient, readable_task_name
 
 if TYPE_CHECKING:
     from hassil.recognize import RecognizeResult
@@ -254,20 +254,19 @@ async def _async_start(
     )
 
 
-async def _async_start_all(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
-    server = _server(hass, slots)
-    if isinstance(server, tuple):
-        return server
-    await server.async_command(lambda client: client.async_start_all())
-    return "voice_started_all", {"server": server.config_entry.title}
+def _on_server(
+    answer: str, command: Callable[[PlexClient], Awaitable[None]]
+) -> Handler:
+    """A handler that sends one command to the server meant, and says so."""
 
+    async def _async_handle(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
+        server = _server(hass, slots)
+        if isinstance(server, tuple):
+            return server
+        await server.async_command(command)
+        return answer, {"server": server.config_entry.title}
 
-async def _async_stop_all(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
-    server = _server(hass, slots)
-    if isinstance(server, tuple):
-        return server
-    await server.async_command(lambda client: client.async_stop_all())
-    return "voice_stopped_all", {"server": server.config_entry.title}
+    return _async_handle
 
 
 async def _async_status(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
@@ -298,8 +297,10 @@ async def _async_status(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
 HANDLERS: dict[str, Handler] = {
     "backup": _async_backup,
     "start_task": _async_start_task,
-    "start_all": _async_start_all,
-    "stop_all": _async_stop_all,
+    "start_all": _on_server(
+        "voice_started_all", lambda client: client.async_start_all()
+    ),
+    "stop_all": _on_server("voice_stopped_all", lambda client: client.async_stop_all()),
     "status": _async_status,
 }
 
