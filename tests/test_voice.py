@@ -351,3 +351,18 @@ async def test_every_sentence_does_the_right_thing(
                     simulator.stop_all()
                     said += 1
     assert said >= 20
+
+
+async def test_voice_follows_the_actions_rules_for_names(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    simulator.add_task("ButlerTaskFoo")
+    simulator.add_task("Foo")
+    await init_integration.runtime_data.async_refresh()
+    # A name that fits two tasks starts neither, and the answer names both.
+    answer = await _say(hass, "run the Plex task foo")
+    assert not simulator.running
+    assert "ButlerTaskFoo, Foo" in answer
+    # The exact name wins.
+    await _say(hass, "run the Plex task ButlerTaskFoo")
+    assert list(simulator.running) == ["ButlerTaskFoo"]

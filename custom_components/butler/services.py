@@ -22,7 +22,6 @@ from homeassistant.helpers.service import async_get_config_entry
 
 from .const import CONF_TASK, DOMAIN, TASK_KEY_PREFIX
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
-from .plex import SCHEDULE_SETTING_PREFIX
 
 SERVICE_START_ALL = "start_all"
 SERVICE_STOP_ALL = "stop_all"
@@ -86,24 +85,8 @@ def _task_name(coordinator: ButlerCoordinator, asked: str) -> str:
     prefix, or by the server's title; such a match must be unique.
     """
     tasks = coordinator.data.tasks
-    if asked in tasks:
-        return asked
     server = coordinator.config_entry.title
-    wanted = _key(asked)
-    matches = (
-        [
-            name
-            for name, task in tasks.items()
-            if wanted
-            in {
-                _key(name),
-                _key(name.removeprefix(SCHEDULE_SETTING_PREFIX)),
-                _key(task.display_name),
-            }
-        ]
-        if wanted
-        else []
-    )
+    matches = coordinator.data.find_tasks(asked)
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -132,11 +115,6 @@ def _listing(names: list[str]) -> str:
     if len(names) <= _LISTED:
         return ", ".join(names)
     return f"{', '.join(names[:_LISTED])} … (+{len(names) - _LISTED})"
-
-
-def _key(text: str) -> str:
-    """Letters and digits of any script, case folded; may be empty."""
-    return "".join(char for char in text.casefold() if char.isalnum())
 
 
 async def _async_start_all(call: ServiceCall) -> None:

@@ -22,6 +22,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir, translation
 
 from .const import DOMAIN, KNOWN_TASKS, LOGGER
+from .coordinator import name_key
 from .plex import PlexClient, readable_task_name
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from homeassistant.components.conversation import ConversationInput
 
     from .coordinator import ButlerConfigEntry, ButlerCoordinator
+
 
 ISSUE_NO_VOICE = "voice_unavailable"
 LANGUAGES = ("en", "de", "fr", "nl", "es")
@@ -176,12 +178,12 @@ async def async_words(
     placeholders = dict(placeholders)
     for name in ("task", "doing"):
         if (task := placeholders.get(name)) is not None:
-            placeholders[name] = await _async_task_words(hass, language, task)
+            placeholders[name] = await _async_taskname_key(hass, language, task)
     template = strings.get(f"component.{DOMAIN}.exceptions.{key}.message", key)
     return template.format(**placeholders)
 
 
-async def _async_task_words(hass: HomeAssistant, language: str, task: str) -> str:
+async def _async_taskname_key(hass: HomeAssistant, language: str, task: str) -> str:
     if (key := KNOWN_TASKS.get(task)) is None:
         return readable_task_name(task) if task in _all_tasks(hass) else task
     names = await translation.async_get_translations(hass, language, "entity", {DOMAIN})
@@ -206,9 +208,9 @@ def _server(hass: HomeAssistant, slots: dict[str, str]) -> ButlerCoordinator | A
     if not servers:
         return "voice_no_server", {}
     if (named := slots.get("server")) is not None:
-        wanted = _words(named)
+        wanted = name_key(named)
         for entry in servers:
-            if _words(entry.title) in (wanted, _words(f"{named} Plex")):
+            if name_key(entry.title) in (wanted, name_key(f"{named} Plex")):
                 return entry.runtime_data
         return "voice_which_server", {"servers": _names(e.title for e in servers)}
     if len(servers) > 1:
@@ -309,7 +311,7 @@ async def _async_task(
     hass: HomeAssistant, server: ButlerCoordinator, asked: str
 ) -> str | Answer:
     """The server's task a spoken name means, by its code name or its name in any language."""
-    names: dict[str, str] = {}
+    translated: dict[str, str] = {}
     for language in LANGUAGES:
         strings = await translation.async_get_translations(
             hass, language, "entity", {DOMAIN}
@@ -318,28 +320,25 @@ async def _async_task(
             key = KNOWN_TASKS.get(code)
             spoken = strings.get(f"component.{DOMAIN}.entity.button.{key}.name")
             if key and spoken:
-                names.setdefault(_words(spoken), code)
-    for task_name, task in server.data.tasks.items():
-        for spoken in (
-            task_name,
-            task_name.removeprefix("ButlerTask"),
-            task.display_name,
-        ):
-            names.setdefault(_words(spoken), task_name)
-    wanted = _words(asked)
-    if wanted and wanted in names:
-        return names[wanted]
-    closest = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.5)
-    if not closest:
-        closest = list(names)[:3]
-    return "voice_unknown_task", {
-        "asked": asked,
-        "tasks": _names(server.data.tasks[names[c]].display_name for c in closest),
-    }
-
-
-def _words(text: str) -> str:
-    return "".join(c for c in text.casefold() if c.isalnum())
+                translated[spoken] = code
+    # The same rules as the actions: an exact name wins, an ambiguous one
+    # is asked about.
+    matches = server.data.find_tasks(asked, translated)
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        names = server.data.task_names(translated)
+        closest = difflib.get_close_matches(
+            name_key(asked), list(names), n=3, cutoff=0.5
+        )
+        matches = [code for key in closest for code in names[key]] or list(
+            server.data.tasks
+        )[:3]
+    labels = [server.data.tasks[code].display_name for code in matches]
+    if len(set(labels)) < len(labels):
+        # Tasks that read alike are told apart by the server's names.
+        labels = matches
+    return "voice_unknown_task", {"asked": asked, "tasks": _names(labels)}
 
 
 def _names(names: Any) -> str:
