@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 import logging
 from typing import Any
 from unittest.mock import PropertyMock, patch
@@ -191,3 +192,38 @@ def entity_registry_enabled_by_default() -> Iterator[None]:
         return_value=True,
     ):
         yield
+
+
+@dataclass
+class SecondServer:
+    """Another simulated Plex server, set up beside the first."""
+
+    simulator: PlexSimulator
+    entry: MockConfigEntry
+
+
+@pytest.fixture
+async def attic(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entry_data: dict[str, Any],
+    push: bool,
+) -> AsyncIterator[SecondServer]:
+    """A second server, "Attic", on its own port, set up after the first."""
+    sim = PlexSimulator(token=TOKEN, machine_identifier="attic", friendly_name="Attic")
+    sim.faults.refuse_socket = not push
+    await sim.start(host="127.0.0.1", port=0)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Attic",
+        unique_id="attic",
+        data={**entry_data, CONF_PORT: sim.port},
+    )
+    entry.add_to_hass(hass)
+    try:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        yield SecondServer(sim, entry)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await sim.stop()

@@ -14,7 +14,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 from plexsim import PlexSimulator
 
-from .conftest import TOKEN, take_down
+from .conftest import TOKEN, SecondServer, take_down
 
 
 async def _call(
@@ -121,37 +121,19 @@ async def test_two_servers_need_a_choice(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     simulator: PlexSimulator,
-    entry_data: dict[str, Any],
+    attic: SecondServer,
 ) -> None:
-    second = PlexSimulator(token=TOKEN, machine_identifier="second-server")
-    await second.start(host="127.0.0.1", port=0)
-    try:
-        other = MockConfigEntry(
-            domain=DOMAIN,
-            title="Second",
-            unique_id="second-server",
-            data={**entry_data, "port": second.port},
-        )
-        other.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(other.entry_id)
-        await hass.async_block_till_done()
-        with pytest.raises(ServiceValidationError) as err:
-            await _call(hass, "stop_all", {})
-        assert (
-            err.value.translation_key
-            == "service_found_multiple_config_entry_for_domain"
-        )
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "stop_all", {})
+    assert err.value.translation_key == "service_found_multiple_config_entry_for_domain"
 
-        await _call(
-            hass,
-            "start_task",
-            {ATTR_CONFIG_ENTRY_ID: other.entry_id, "task": "BackupDatabase"},
-        )
-        assert "BackupDatabase" in second.running
-        assert "BackupDatabase" not in simulator.running
-        assert await hass.config_entries.async_unload(other.entry_id)
-    finally:
-        await second.stop()
+    await _call(
+        hass,
+        "start_task",
+        {ATTR_CONFIG_ENTRY_ID: attic.entry.entry_id, "task": "BackupDatabase"},
+    )
+    assert "BackupDatabase" in attic.simulator.running
+    assert "BackupDatabase" not in simulator.running
 
 
 async def test_server_down_during_action(
@@ -283,36 +265,19 @@ async def test_the_button_decides_the_server(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     simulator: PlexSimulator,
-    entry_data: dict[str, Any],
+    attic: SecondServer,
 ) -> None:
-    second = PlexSimulator(
-        token=TOKEN, machine_identifier="second-server", friendly_name="Attic"
-    )
-    await second.start(host="127.0.0.1", port=0)
-    try:
-        other = MockConfigEntry(
-            domain=DOMAIN,
-            title="Attic",
-            unique_id="second-server",
-            data={**entry_data, "port": second.port},
+    # With two servers, the button says which one.
+    await _call(hass, "start_task", {"task": "button.attic_back_up_database"})
+    assert "BackupDatabase" in attic.simulator.running
+    assert "BackupDatabase" not in simulator.running
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass,
+            "start_task",
+            {
+                "task": "button.attic_back_up_database",
+                ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
+            },
         )
-        other.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(other.entry_id)
-        await hass.async_block_till_done()
-        # With two servers, the button says which one.
-        await _call(hass, "start_task", {"task": "button.attic_back_up_database"})
-        assert "BackupDatabase" in second.running
-        assert "BackupDatabase" not in simulator.running
-        with pytest.raises(ServiceValidationError) as err:
-            await _call(
-                hass,
-                "start_task",
-                {
-                    "task": "button.attic_back_up_database",
-                    ATTR_CONFIG_ENTRY_ID: init_integration.entry_id,
-                },
-            )
-        assert err.value.translation_key == "task_of_another_server"
-        assert await hass.config_entries.async_unload(other.entry_id)
-    finally:
-        await second.stop()
+    assert err.value.translation_key == "task_of_another_server"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -18,7 +17,7 @@ from homeassistant.helpers import issue_registry as ir, llm, translation
 from homeassistant.setup import async_setup_component
 from plexsim import PlexSimulator
 
-from .conftest import TOKEN
+from .conftest import SecondServer
 
 
 async def _say(hass: HomeAssistant, text: str, language: str = "en") -> str:
@@ -176,33 +175,16 @@ async def test_several_servers(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     simulator: PlexSimulator,
-    entry_data: dict[str, Any],
+    attic: SecondServer,
 ) -> None:
-    attic = PlexSimulator(
-        token=TOKEN, machine_identifier="attic", friendly_name="Attic"
-    )
-    await attic.start(host="127.0.0.1", port=0)
-    try:
-        other = MockConfigEntry(
-            domain=DOMAIN,
-            title="Attic",
-            unique_id="attic",
-            data={**entry_data, "port": attic.port},
-        )
-        other.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(other.entry_id)
-        await hass.async_block_till_done()
-        answer = await _say(hass, "stop all Plex tasks")
-        assert "Plex Server" in answer
-        assert "Attic" in answer
-        await _say(hass, "back up the Plex database on the attic Plex")
-        assert "BackupDatabase" in attic.running
-        assert not simulator.running
-        await _say(hass, "run the Plex task optimize database on the attic Plex")
-        assert "OptimizeDatabase" in attic.running
-        assert await hass.config_entries.async_unload(other.entry_id)
-    finally:
-        await attic.stop()
+    answer = await _say(hass, "stop all Plex tasks")
+    assert "Plex Server" in answer
+    assert "Attic" in answer
+    await _say(hass, "back up the Plex database on the attic Plex")
+    assert "BackupDatabase" in attic.simulator.running
+    assert not simulator.running
+    await _say(hass, "run the Plex task optimize database on the attic Plex")
+    assert "OptimizeDatabase" in attic.simulator.running
 
 
 async def test_no_server(hass: HomeAssistant) -> None:
