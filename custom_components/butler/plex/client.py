@@ -286,8 +286,9 @@ class PlexClient:
             raise PlexConnectionError(f"{what} answered {status}")
         body = raw.decode("utf-8", errors="replace")
         # A proxy's login or error page often comes with 200: for a command
-        # that would read as success although the server never saw it.
-        if 200 <= status < 300 and _HTML_START.match(body.lstrip()):
+        # that would read as success although the server never saw it. (An
+        # answer to a GET is refused as HTML when it is decoded.)
+        if method != "GET" and 200 <= status < 300 and _HTML_START.match(body.lstrip()):
             raise PlexResponseError(f"{what} answered an HTML page")
         return status, body
 
