@@ -179,7 +179,7 @@ class PlexClient:
         url = self.base_url.with_path(NOTIFICATIONS_PATH, encoded=True)
         headers = {**self._identity_headers, "X-Plex-Token": self._token}
         what = f"websocket {NOTIFICATIONS_PATH}"
-        with _transport_errors(what, self._timeout):
+        with transport_errors(what, self._timeout):
             try:
                 async with asyncio.timeout(self._timeout):
                     websocket = await self._session.ws_connect(
@@ -267,7 +267,7 @@ class PlexClient:
         if params:
             url = url.with_query(params)
         what = f"{method} {path}"
-        with _transport_errors(what, self._timeout):
+        with transport_errors(what, self._timeout):
             async with (
                 asyncio.timeout(self._timeout),
                 self._session.request(
@@ -279,7 +279,7 @@ class PlexClient:
                 ) as response,
             ):
                 status = response.status
-                raw = await _read_body(response, what)
+                raw = await read_body(response, what)
         if status in (401, 403):
             raise PlexAuthenticationError(f"{what} refused the token ({status})")
         if status >= 500:
@@ -294,7 +294,7 @@ class PlexClient:
 
 
 @contextmanager
-def _transport_errors(what: str, timeout: float) -> Iterator[None]:
+def transport_errors(what: str, timeout: float) -> Iterator[None]:
     """A network failure or a timeout becomes a `PlexConnectionError`.
 
     aiohttp's messages name the host and port only, never headers, so the
@@ -310,7 +310,7 @@ def _transport_errors(what: str, timeout: float) -> Iterator[None]:
         ) from None
 
 
-async def _read_body(response: aiohttp.ClientResponse, what: str) -> bytes:
+async def read_body(response: aiohttp.ClientResponse, what: str) -> bytes:
     """Read the whole body, refusing one larger than any real answer.
 
     Reading to the end, not a fixed count, makes a connection cut short

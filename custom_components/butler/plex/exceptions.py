@@ -33,3 +33,7 @@ class PlexTaskNotFoundError(PlexError):
         """Remember which task was missing."""
         super().__init__(f"The server has no butler task named {task!r}")
         self.task = task
+
+
+class PlexPinExpiredError(PlexError):
+    """plex.tv no longer knows the sign-in PIN: it expired or was used up."""
