@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.butler
-from custom_components.butler.const import DOMAIN
+from custom_components.butler.const import DEV_GDM_ENV, DOMAIN
 from homeassistant.const import (
     CONF_HOST,
     CONF_PORT,
@@ -56,6 +56,16 @@ async def auto_enable_custom_integrations(
     (a dependency, for voice) needs; a test's does not unless asked.
     """
     assert await async_setup_component(hass, "homeassistant", {})
+
+
+@pytest.fixture(autouse=True)
+def gdm_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point GDM searches at a loopback port where nothing answers.
+
+    A test must not search the real network; tests/test_gdm.py points them
+    at a simulated responder instead.
+    """
+    monkeypatch.setenv(DEV_GDM_ENV, "127.0.0.1:9")
 
 
 @pytest.fixture
@@ -164,19 +174,24 @@ def butler_records(
     ]
 
 
-async def settle(hass: HomeAssistant) -> None:
-    """Wait for Home Assistant and every background task but the socket listener.
+# Background tasks that wait on the clock or the network for long:
+# the socket listener (as long as the entry is loaded) and a GDM search
+# (listening for answers for seconds).
+LONG_RUNNING = frozenset({"butler notifications", "butler GDM search"})
 
-    The listener runs as long as the entry is loaded, so Home Assistant's
-    own `wait_background_tasks` would wait forever; polls, however, run as
-    background tasks too and are waited for here.
+
+async def settle(hass: HomeAssistant) -> None:
+    """Wait for Home Assistant and every background task but the long-running ones.
+
+    Home Assistant's own `wait_background_tasks` would wait for those;
+    polls, however, run as background tasks too and are waited for here.
     """
     while True:
         await hass.async_block_till_done()
         pending = [
             task
             for task in hass._background_tasks
-            if not task.done() and task.get_name() != "butler notifications"
+            if not task.done() and task.get_name() not in LONG_RUNNING
         ]
         if not pending:
             return

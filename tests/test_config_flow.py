@@ -25,13 +25,30 @@ from .conftest import SHARED_TOKEN, TOKEN, bring_up, set_fault, take_down
 
 
 async def _start_user_flow(hass: HomeAssistant) -> str:
+    """Add integration, then "Enter address and token" in the menu."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
-    assert result["type"] is FlowResultType.FORM
+    assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
+    # Signing in comes first.
+    assert result["menu_options"] == ["sign_in", "manual"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "manual"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "manual"
     assert result["errors"] == {}
     return result["flow_id"]
+
+
+async def _choose(hass: HomeAssistant, result: Any, option: str) -> Any:
+    """Pick an option of a menu step."""
+    assert result["type"] is FlowResultType.MENU, result
+    assert option in result["menu_options"]
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": option}
+    )
 
 
 async def test_user_flow_creates_entry(
@@ -51,6 +68,7 @@ async def test_form_defaults(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
+    result = await _choose(hass, result, "manual")
     schema = result["data_schema"].schema
     defaults = {str(key): key.default() for key in schema if callable(key.default)}
     assert defaults == {"port": 32400, "ssl": False, "verify_ssl": True}
@@ -123,6 +141,8 @@ async def test_reauth(
     simulator.token = "rotated-token"
     result = await init_integration.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
+    assert result["menu_options"] == ["sign_in", "reauth_token"]
+    result = await _choose(hass, result, "reauth_token")
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOKEN: "still-wrong"}
@@ -147,6 +167,7 @@ async def test_reauth_against_another_server_aborts(
             init_integration, data={**init_integration.data, CONF_PORT: other.port}
         )
         result = await init_integration.start_reauth_flow(hass)
+        result = await _choose(hass, result, "reauth_token")
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_TOKEN: "other"}
         )
@@ -165,6 +186,8 @@ async def test_reconfigure(
 ) -> None:
     result = await init_integration.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
+    assert result["menu_options"] == ["sign_in", "reconfigure_address"]
+    result = await _choose(hass, result, "reconfigure_address")
     new_address = {k: v for k, v in entry_data.items() if k != CONF_TOKEN}
 
     result = await hass.config_entries.flow.async_configure(
@@ -184,6 +207,7 @@ async def test_reconfigure_errors(
     new_address = {k: v for k, v in entry_data.items() if k != CONF_TOKEN}
     try:
         result = await init_integration.start_reconfigure_flow(hass)
+        result = await _choose(hass, result, "reconfigure_address")
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**new_address, CONF_HOST: "http://nope"}
         )
@@ -215,9 +239,11 @@ async def test_discovered_server_needs_only_a_token(
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovery(simulator.port)
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "zeroconf_confirm"
+    assert result["step_id"] == "discovery_confirm"
     assert result["description_placeholders"]["host"] == "127.0.0.1"
+    assert result["menu_options"] == ["sign_in", "discovery_token"]
+    result = await _choose(hass, result, "discovery_token")
+    assert result["step_id"] == "discovery_token"
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TOKEN: "wrong"}
@@ -239,6 +265,9 @@ async def test_discovery_updates_a_moved_server(
 ) -> None:
     moved = PlexSimulator(token=TOKEN, machine_identifier=simulator.machine_identifier)
     await moved.start(host="127.0.0.1", port=0)
+    # Gone from its old address: the entry no longer reaches it.
+    await take_down(simulator)
+    await init_integration.runtime_data.async_refresh()
     try:
         result = await hass.config_entries.flow.async_init(
             DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovery(moved.port)
@@ -275,7 +304,7 @@ async def test_adding_by_hand_while_discovered(
     discovered = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovery(simulator.port)
     )
-    assert discovered["type"] is FlowResultType.FORM
+    assert discovered["type"] is FlowResultType.MENU
     flow_id = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, entry_data)
     assert result["type"] is FlowResultType.CREATE_ENTRY

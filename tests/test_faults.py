@@ -140,6 +140,9 @@ async def _recover(hass: HomeAssistant, simulator: PlexSimulator, fault: str) ->
         await _poll(hass)
         return
     (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"next_step_id": "reauth_token"}
+    )
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {"token": TOKEN}
     )

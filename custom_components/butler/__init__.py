@@ -10,7 +10,9 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator, async_create_client
+from .discovery import async_start_gdm, async_stop_gdm_unless_needed
 from .services import async_setup_services
+from .sign_in import async_register_callback_view
 from .voice import async_setup_voice
 from .websocket import ButlerPushListener
 
@@ -30,6 +32,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, so automations using them validate with no server set up."""
     async_setup_services(hass)
     async_setup_voice(hass)
+    # Sign-in windows come back here; a first sign-in, before the
+    # integration ever ran, registers it from the config flow instead.
+    async_register_callback_view(hass)
     return True
 
 
@@ -48,6 +53,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bo
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # Once a server is set up, look for the others (and for this one, when
+    # it stops answering: it may have moved).
+    gdm = async_start_gdm(hass)
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: gdm.async_follow(coordinator))
+    )
     # Cancelled with the entry: unloading closes the socket.
     entry.async_create_background_task(
         hass, ButlerPushListener(coordinator).async_run(), "butler notifications"
@@ -56,5 +67,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bo
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bool:
-    """Remove the server's entities."""
+    """Remove the server's entities; the last server also stops the GDM search."""
+    async_stop_gdm_unless_needed(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

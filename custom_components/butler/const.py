@@ -32,12 +32,38 @@ SETTINGS_INTERVAL: Final = timedelta(minutes=30)
 RECONNECT_MIN: Final = timedelta(seconds=2)
 RECONNECT_MAX: Final = timedelta(minutes=5)
 
+# GDM: Plex servers answer a search on the local network even where
+# zeroconf is off. A search costs one 23-byte datagram and one short answer
+# per server. Servers appear or move rarely (a new machine, a new DHCP
+# lease), so every 15 minutes finds them soon enough; a server that stops
+# answering is searched for at once (at most once a minute), so one that
+# moved is found within seconds of being missed.
+GDM_INTERVAL: Final = timedelta(minutes=15)
+GDM_RETRY_COOLDOWN: Final = timedelta(minutes=1)
+
+# Sign in with Plex: how often the PIN is asked about while the person
+# signs in (plex.tv asks apps to poll no faster than once a second), how
+# long a server may take to answer a connection probe, and how many
+# failures in a row mean plex.tv is not reachable.
+PIN_POLL_INTERVAL: Final = timedelta(seconds=2)
+PIN_POLL_FAILURES: Final = 3
+CONNECTION_PROBE_TIMEOUT: Final = 5.0
+
+# Development only, no user can reach these from the UI: environment
+# variables that point sign-in at a plex.tv stand-in (its pages included)
+# and the GDM search at a HOST:PORT (scripts/develop sets both for its
+# simulator).
+DEV_PLEX_TV_ENV: Final = "BUTLER_DEV_PLEX_TV"
+DEV_GDM_ENV: Final = "BUTLER_DEV_GDM"
+
 # What the event entity reports, for automations.
 EVENT_BUTLER_STARTED: Final = "butler_started"
 EVENT_BUTLER_FINISHED: Final = "butler_finished"
 EVENT_TASK_STARTED: Final = "task_started"
 
 CONF_TASK: Final = "task"
+# What integration discovery (GDM) hands the config flow, beside host and port.
+CONF_MACHINE_IDENTIFIER: Final = "machine_identifier"
 
 # Task buttons are keyed `task_<the server's name for the task>`.
 TASK_KEY_PREFIX: Final = "task_"

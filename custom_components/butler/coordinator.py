@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, override
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import (
     CONF_HOST,
     CONF_PORT,
@@ -54,19 +54,60 @@ from .plex import (
 )
 
 type ButlerConfigEntry = ConfigEntry[ButlerCoordinator]
+
+
+def reaches_server(entry: ButlerConfigEntry) -> bool:
+    """Whether the entry talks to its server right now: then it has not moved.
+
+    A server with two addresses (wired and wireless, a container's bridge)
+    answers discovery from either; an entry that works is left alone.
+    """
+    return (
+        entry.state is ConfigEntryState.LOADED
+        and entry.runtime_data.last_update_success
+    )
+
+
 type ButlerEventListener = Callable[[str, dict[str, Any]], None]
 
 
-async def async_create_client(
-    hass: HomeAssistant, data: Mapping[str, Any]
-) -> PlexClient:
-    """Build a client from config entry data; ValueError when the host is not usable.
+@dataclass(frozen=True, slots=True)
+class ClientIdentity:
+    """How this installation introduces itself to Plex servers and plex.tv."""
 
-    The Home Assistant installation's id is the stable client identifier
-    Plex asks well-behaved clients to send; product name and version are the
+    client_identifier: str
+    product: str
+    product_version: str
+    device_name: str
+
+
+async def async_client_identity(hass: HomeAssistant) -> ClientIdentity:
+    """The stable client identifier Plex asks well-behaved clients to send.
+
+    It is the Home Assistant installation's id, so a server's and plex.tv's
+    device lists show one entry for it; product name and version are the
     manifest's.
     """
     integration = await async_get_integration(hass, DOMAIN)
+    return ClientIdentity(
+        client_identifier=await instance_id.async_get(hass),
+        product=integration.name,
+        product_version=str(integration.version),
+        device_name=hass.config.location_name,
+    )
+
+
+async def async_create_client(
+    hass: HomeAssistant,
+    data: Mapping[str, Any],
+    *,
+    request_timeout: float | None = None,
+) -> PlexClient:
+    """Build a client from config entry data; ValueError when the host is not usable.
+
+    Without `request_timeout`, the client's default (looked up at call time).
+    """
+    identity = await async_client_identity(hass)
     return PlexClient(
         async_get_clientsession(hass),
         data[CONF_HOST],
@@ -74,11 +115,11 @@ async def async_create_client(
         ssl=data[CONF_SSL],
         verify_ssl=data[CONF_VERIFY_SSL],
         token=data[CONF_TOKEN],
-        client_identifier=await instance_id.async_get(hass),
-        request_timeout=DEFAULT_TIMEOUT,
-        product=integration.name,
-        product_version=str(integration.version),
-        device_name=hass.config.location_name,
+        client_identifier=identity.client_identifier,
+        request_timeout=DEFAULT_TIMEOUT if request_timeout is None else request_timeout,
+        product=identity.product,
+        product_version=identity.product_version,
+        device_name=identity.device_name,
     )
 
 

@@ -1,0 +1,268 @@
+"""Sign in with Plex: the PIN, its background check and the window's callback.
+
+The config flow shows plex.tv's sign-in page as an external step. Two things
+can finish that step: the page sending its window to our callback once the
+person allowed the sign-in, and a background check of the PIN, so closing the
+window by hand (or a browser that never follows the callback) still finishes
+it. Both only ever *ask plex.tv* whether the PIN was allowed: a forged
+callback can do no more than trigger one extra look.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+import html
+import math
+import os
+from typing import Any, Final
+
+from aiohttp import web
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.data_entry_flow import UnknownFlow
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView, current_request
+from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.util.hass_dict import HassKey
+
+from .const import (
+    DEV_PLEX_TV_ENV,
+    DOMAIN,
+    LOGGER,
+    PIN_POLL_FAILURES,
+    PIN_POLL_INTERVAL,
+)
+from .coordinator import async_client_identity
+from .plex import (
+    PLEX_APP_URL,
+    PLEX_TV_URL,
+    PlexError,
+    PlexPin,
+    PlexPinExpiredError,
+    PlexTvClient,
+)
+
+CALLBACK_PATH: Final = "/auth/butler/sign_in"
+CALLBACK_NAME: Final = "auth:butler:sign_in"
+# The header Home Assistant's frontend sends with the address it is
+# reached at, which is where the sign-in window must come back to.
+HEADER_FRONTEND_BASE: Final = "HA-Frontend-Base"
+
+DATA_SIGN_INS: HassKey[dict[str, PinSignIn]] = HassKey(f"{DOMAIN}_sign_ins")
+
+
+class SignInFailure(StrEnum):
+    """Why a sign-in ended without a token: also the flow's abort reasons."""
+
+    PIN_EXPIRED = "pin_expired"
+    PLEX_TV_UNREACHABLE = "plextv_unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class SignInOutcome:
+    """How the sign-in ended: the account's token, or why not."""
+
+    account_token: str | None = None
+    failure: SignInFailure | None = None
+
+    def __repr__(self) -> str:
+        """Never show the token."""
+        return f"SignInOutcome(failure={self.failure})"
+
+
+async def async_create_plex_tv(hass: HomeAssistant) -> PlexTvClient:
+    """A plex.tv client with this installation's identity.
+
+    A developer's stand-in for plex.tv (and its sign-in page) can be named
+    in an environment variable; nothing in the UI reaches it.
+    """
+    stand_in = os.environ.get(DEV_PLEX_TV_ENV, "").strip()
+    identity = await async_client_identity(hass)
+    return PlexTvClient(
+        async_get_clientsession(hass),
+        client_identifier=identity.client_identifier,
+        product=identity.product,
+        product_version=identity.product_version,
+        device_name=identity.device_name,
+        base_url=stand_in or PLEX_TV_URL,
+        app_url=stand_in or PLEX_APP_URL,
+    )
+
+
+class PinSignIn:
+    """One person signing in: checks the PIN until it is allowed or runs out."""
+
+    def __init__(
+        self, hass: HomeAssistant, flow_id: str, plex_tv: PlexTvClient, pin: PlexPin
+    ) -> None:
+        """Prepare; `async_start` begins the background checks."""
+        self._hass = hass
+        self.flow_id = flow_id
+        self.plex_tv = plex_tv
+        self._pin = pin
+        self.outcome: SignInOutcome | None = None
+        self._lock = asyncio.Lock()
+        self._failures = 0
+        # plex.tv forgets the PIN when it expires; counting the checks ends
+        # the wait even if it kept answering.
+        self._checks_left = math.ceil(
+            pin.expires_in / PIN_POLL_INTERVAL.total_seconds()
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._unsub_timer: CALLBACK_TYPE | None = None
+
+    @callback
+    def async_start(self) -> None:
+        """Wait for the callback, checking the PIN every few seconds meanwhile."""
+        self._hass.data.setdefault(DATA_SIGN_INS, {})[self.flow_id] = self
+        self._schedule()
+
+    @callback
+    def async_stop(self) -> None:
+        """The flow went on or went away: stop checking and forget the PIN."""
+        self._hass.data.get(DATA_SIGN_INS, {}).pop(self.flow_id, None)
+        if self._unsub_timer is not None:
+            self._unsub_timer()
+            self._unsub_timer = None
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
+
+    @callback
+    def _schedule(self) -> None:
+        self._unsub_timer = async_call_later(
+            self._hass, PIN_POLL_INTERVAL, self._async_timer
+        )
+
+    @callback
+    def _async_timer(self, now: datetime) -> None:
+        self._unsub_timer = None
+        self._task = self._hass.async_create_background_task(
+            self._async_timed_check(), "butler sign-in check"
+        )
+
+    async def _async_timed_check(self) -> None:
+        if not await self.async_check() and self.flow_id in self._hass.data.get(
+            DATA_SIGN_INS, {}
+        ):
+            self._schedule()
+
+    async def async_check(self) -> bool:
+        """Look at the PIN once; when the sign-in ended, move the flow on.
+
+        Returns whether it ended. Checks never overlap, and the flow is moved
+        on once, by whichever check saw the end.
+        """
+        async with self._lock:
+            if self.outcome is not None:
+                return True
+            self.outcome = await self._async_look()
+            if self.outcome is None:
+                return False
+        try:
+            await self._hass.config_entries.flow.async_configure(self.flow_id)
+        except UnknownFlow:
+            # The person closed the dialog meanwhile.
+            self.async_stop()
+        return True
+
+    async def _async_look(self) -> SignInOutcome | None:
+        self._checks_left -= 1
+        try:
+            pin = await self.plex_tv.async_check_pin(self._pin)
+        except PlexPinExpiredError:
+            return SignInOutcome(failure=SignInFailure.PIN_EXPIRED)
+        except PlexError as err:
+            self._failures += 1
+            LOGGER.debug(
+                "Checking the sign-in at plex.tv failed (%s of %s): %s",
+                self._failures,
+                PIN_POLL_FAILURES,
+                err,
+            )
+            if self._failures >= PIN_POLL_FAILURES:
+                return SignInOutcome(failure=SignInFailure.PLEX_TV_UNREACHABLE)
+        else:
+            self._failures = 0
+            if pin.auth_token is not None:
+                return SignInOutcome(account_token=pin.auth_token)
+        if self._checks_left <= 0:
+            return SignInOutcome(failure=SignInFailure.PIN_EXPIRED)
+        return None
+
+
+def forward_url(hass: HomeAssistant, flow_id: str) -> str | None:
+    """Where plex.tv sends the sign-in window back to, if Home Assistant knows its address.
+
+    The frontend names the address the person uses; without it (a flow
+    started by an API client) Home Assistant's configured URL is used, and
+    without one the window stays open and the background check finishes.
+    """
+    request = current_request.get()
+    base = request.headers.get(HEADER_FRONTEND_BASE) if request is not None else None
+    if base is None:
+        try:
+            base = get_url(hass, allow_cloud=False)
+        except NoURLAvailableError:
+            return None
+    return f"{base.rstrip('/')}{CALLBACK_PATH}?flow_id={flow_id}"
+
+
+@callback
+def async_register_callback_view(hass: HomeAssistant) -> None:
+    """Register the callback once for the whole installation."""
+    if not hass.data.get(DATA_SIGN_INS_VIEW):
+        hass.http.register_view(SignInCallbackView())
+        hass.data[DATA_SIGN_INS_VIEW] = True
+
+
+DATA_SIGN_INS_VIEW: HassKey[bool] = HassKey(f"{DOMAIN}_sign_in_view")
+
+
+class SignInCallbackView(HomeAssistantView):
+    """Where plex.tv's sign-in page sends its window once the person allowed it.
+
+    It needs no login (the window is plex.tv's, without Home Assistant's
+    session) and only moves on a Butler for Plex flow waiting in its
+    sign-in step.
+    """
+
+    url = CALLBACK_PATH
+    name = CALLBACK_NAME
+    requires_auth = False
+
+    async def get(self, request: web.Request) -> web.Response:
+        """Check the PIN now and close the window."""
+        hass = request.app[KEY_HASS]
+        sign_in = hass.data.get(DATA_SIGN_INS, {}).get(request.query.get("flow_id", ""))
+        if sign_in is None:
+            return await _async_page(hass, "sign_in_not_waiting", status=404)
+        await sign_in.async_check()
+        return await _async_page(hass, "sign_in_window_done", close=True)
+
+
+async def _async_page(
+    hass: HomeAssistant, key: str, *, status: int = 200, close: bool = False
+) -> web.Response:
+    """A small page in Home Assistant's language."""
+    messages: Mapping[str, Any] = await async_get_translations(
+        hass, hass.config.language, "exceptions", [DOMAIN]
+    )
+    text = html.escape(
+        str(messages.get(f"component.{DOMAIN}.exceptions.{key}.message", key))
+    )
+    script = "<script>window.close()</script>" if close else ""
+    return web.Response(
+        status=status,
+        content_type="text/html",
+        text=(
+            f'<!DOCTYPE html><html lang="{html.escape(hass.config.language)}">'
+            f'<head><meta charset="utf-8"><title>{text}</title></head>'
+            f"<body><p>{text}</p>{script}</body></html>"
+        ),
+    )

@@ -1,0 +1,342 @@
+"""GDM: the answer parser, and discovery through Home Assistant against a simulated responder."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import logging
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.butler.const import (
+    DEV_GDM_ENV,
+    DOMAIN,
+    GDM_INTERVAL,
+    SCAN_INTERVAL,
+)
+from custom_components.butler.plex import GdmServer, parse_gdm_answer
+from homeassistant.config_entries import SOURCE_IGNORE, ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SSL
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
+from plexsim import PlexSimulator
+from plexsim.gdm import GdmResponder, gdm_answer
+
+from .conftest import TOKEN, butler_records, settle
+
+SENDER = ("192.168.1.20", 32414)
+
+# As a Plex Media Server 1.43 on Linux answers (captured shape).
+REAL_ANSWER = (
+    b"HTTP/1.0 200 OK\r\n"
+    b"Content-Type: plex/media-server\r\n"
+    b"Resource-Identifier: 3f4c2b0e9d8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e\r\n"
+    b"Name: Living Room\r\n"
+    b"Port: 32400\r\n"
+    b"Updated-At: 1795996800\r\n"
+    b"Version: 1.43.2.10162-2e8e5f84a\r\n"
+    b"\r\n"
+)
+
+
+def test_a_real_answer() -> None:
+    assert parse_gdm_answer(REAL_ANSWER, SENDER) == GdmServer(
+        machine_identifier="3f4c2b0e9d8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e",
+        name="Living Room",
+        host="192.168.1.20",
+        port=32400,
+        version="1.43.2.10162-2e8e5f84a",
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        # Header names in any case, bare newlines, no content type, no port.
+        (
+            b"HTTP/1.0 200 OK\nresource-identifier: abc\nNAME: Den\n",
+            {"machine_identifier": "abc", "name": "Den", "port": 32400},
+        ),
+        # A name with bytes that are not UTF-8, a port elsewhere.
+        (
+            b"HTTP/1.1 200 OK\r\nResource-Identifier: x1\r\nName: K\xfcche\r\nPort: 32500\r\n",
+            {"machine_identifier": "x1", "name": "K\ufffdche", "port": 32500},
+        ),
+        # No name: the identifier stands in.
+        (
+            b"HTTP/1.0 200 OK\r\nResource-Identifier: only-id\r\n",
+            {"name": "only-id"},
+        ),
+    ],
+)
+def test_answer_variants(answer: bytes, expected: dict[str, Any]) -> None:
+    server = parse_gdm_answer(answer, SENDER)
+    assert server is not None
+    for key, value in expected.items():
+        assert getattr(server, key) == value
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"",
+        b"\x00\xff\xfe garbage",
+        b"M-SEARCH * HTTP/1.0\r\n\r\n",
+        b"HTTP/1.0 404 Not Found\r\nResource-Identifier: abc\r\n",
+        b"HTTP/1.0 200 OK\r\nName: no id\r\n",
+        b"HTTP/1.0 200 OK\r\nResource-Identifier:   \r\n",
+        # A player answers GDM too; it cannot run butler tasks.
+        b"HTTP/1.0 200 OK\r\nContent-Type: plex/media-player\r\nResource-Identifier: tv\r\n",
+        b"HTTP/1.0 200 OK\r\nResource-Identifier: abc\r\nPort: 0\r\n",
+        b"HTTP/1.0 200 OK\r\nResource-Identifier: abc\r\nPort: 70000\r\n",
+        b"HTTP/1.0 200 OK\r\nResource-Identifier: abc\r\nPort: inf\r\n",
+        REAL_ANSWER + b"X-Padding: " + b"a" * 5000 + b"\r\n",
+    ],
+)
+def test_garbage_is_not_a_server(answer: bytes) -> None:
+    assert parse_gdm_answer(answer, SENDER) is None
+
+
+@pytest.fixture
+async def attic() -> AsyncIterator[PlexSimulator]:
+    """A second server of the same owner, not set up yet."""
+    sim = PlexSimulator(token=TOKEN, machine_identifier="attic", friendly_name="Attic")
+    sim.faults.refuse_socket = True
+    await sim.start(host="127.0.0.1", port=0)
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def responder(
+    simulator: PlexSimulator, attic: PlexSimulator, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[GdmResponder]:
+    """Both servers answer GDM on loopback, where the integration searches."""
+    gdm = GdmResponder([simulator, attic])
+    port = await gdm.start()
+    monkeypatch.setenv(DEV_GDM_ENV, f"127.0.0.1:{port}")
+    yield gdm
+    gdm.stop()
+
+
+async def _answered(
+    hass: HomeAssistant, responder: GdmResponder, searches: int
+) -> None:
+    """Wait until the responder answered, then until Home Assistant handled the answers."""
+    await responder.wait_for_searches(searches)
+    await settle(hass)
+
+
+def _discovered(hass: HomeAssistant) -> dict[str, Any]:
+    return {
+        flow["context"]["unique_id"]: flow
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flow["context"]["source"] == "integration_discovery"
+    }
+
+
+async def test_a_second_server_shows_under_discovered(
+    hass: HomeAssistant,
+    responder: GdmResponder,
+    init_integration: MockConfigEntry,
+    attic: PlexSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _answered(hass, responder, 1)
+    flows = _discovered(hass)
+    # The server already set up and answering is not offered again.
+    assert list(flows) == ["attic"]
+    assert flows["attic"]["context"]["title_placeholders"] == {"name": "Attic"}
+    assert flows["attic"]["step_id"] == "discovery_confirm"
+
+    # Adding it needs only its owner's token (or a sign-in).
+    result = await hass.config_entries.flow.async_configure(
+        flows["attic"]["flow_id"], {"next_step_id": "discovery_token"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"token": TOKEN}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Attic"
+    assert result["data"][CONF_PORT] == attic.port
+    assert not butler_records(caplog)
+
+
+async def test_searches_repeat_on_a_timer(
+    hass: HomeAssistant, responder: GdmResponder, init_integration: MockConfigEntry
+) -> None:
+    await _answered(hass, responder, 1)
+    async_fire_time_changed(hass, dt_util.utcnow() + GDM_INTERVAL)
+    await _answered(hass, responder, 2)
+    # One card, however often the server answers.
+    assert list(_discovered(hass)) == ["attic"]
+
+
+async def test_garbage_answers_are_ignored(
+    hass: HomeAssistant,
+    responder: GdmResponder,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _answered(hass, responder, 1)
+    for flow in _discovered(hass).values():
+        hass.config_entries.flow.async_abort(flow["flow_id"])
+    responder.servers = []
+    responder.extra_answers = [
+        b"\x00" * 100,
+        b"HTTP/1.0 200 OK\r\nContent-Type: plex/media-player\r\nResource-Identifier: tv\r\n",
+        b"HTTP/1.0 200 OK\r\nResource-Identifier: big\r\n" + b"x" * 60000,
+        b"HTTP/1.0 200 OK\r\nResource-Identifier: bad-port\r\nPort: -1\r\n",
+    ]
+    async_fire_time_changed(hass, dt_util.utcnow() + GDM_INTERVAL)
+    await _answered(hass, responder, 2)
+    assert _discovered(hass) == {}
+    assert not butler_records(caplog)
+
+
+async def test_an_ignored_server_stays_ignored(
+    hass: HomeAssistant,
+    responder: GdmResponder,
+    attic: PlexSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    await _answered(hass, responder, 1)
+    assert list(_discovered(hass)) == ["attic"]
+    await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_IGNORE},
+        data={"unique_id": "attic", "title": "Attic"},
+    )
+    await hass.async_block_till_done()
+    async_fire_time_changed(hass, dt_util.utcnow() + GDM_INTERVAL)
+    await _answered(hass, responder, 2)
+    assert _discovered(hass) == {}
+
+
+async def test_a_moved_server_is_found_at_its_new_port(
+    hass: HomeAssistant,
+    responder: GdmResponder,
+    simulator: PlexSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    await _answered(hass, responder, 1)
+    old_port = simulator.port
+    # The server restarts on another port (a container's mapping changed).
+    await simulator.go_down()
+    await simulator.start(host="127.0.0.1", port=0)
+    assert simulator.port != old_port
+    # The next poll misses it, which sends a search at once.
+    async_fire_time_changed(hass, dt_util.utcnow() + SCAN_INTERVAL)
+    await _answered(hass, responder, 2)
+    await hass.async_block_till_done()
+    assert init_integration.data[CONF_PORT] == simulator.port
+    assert init_integration.state is ConfigEntryState.LOADED
+    await settle(hass)
+    assert hass.states.get("binary_sensor.plex_server_butler_running").state == "off"
+
+
+async def test_a_working_server_seen_at_another_address_keeps_its_own(
+    hass: HomeAssistant,
+    responder: GdmResponder,
+    simulator: PlexSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A server with two addresses answers from either: a working entry stays as it is."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": "integration_discovery"},
+        data={
+            "machine_identifier": simulator.machine_identifier,
+            "name": "Plex Server",
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: 1,
+        },
+    )
+    assert result["reason"] == "already_configured"
+    assert init_integration.data[CONF_PORT] == simulator.port
+
+
+async def test_a_plex_direct_name_follows_the_new_address(
+    hass: HomeAssistant, simulator: PlexSimulator, entry_data: dict[str, Any]
+) -> None:
+    """The new IP goes into the name's first label, so the certificate still matches."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=simulator.machine_identifier,
+        data={
+            **entry_data,
+            CONF_HOST: "192-168-1-20.5d9c0e1f2a3b4c5d.plex.direct",
+            CONF_SSL: True,
+        },
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": "integration_discovery"},
+        data={
+            "machine_identifier": simulator.machine_identifier,
+            "name": "Plex Server",
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: simulator.port,
+        },
+    )
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == "127-0-0-1.5d9c0e1f2a3b4c5d.plex.direct"
+    assert entry.data[CONF_PORT] == simulator.port
+
+
+async def test_a_stale_answer_does_not_move_an_entry(
+    hass: HomeAssistant, simulator: PlexSimulator, entry_data: dict[str, Any]
+) -> None:
+    """Another server now answers at the announced address: the entry keeps its own."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="gone-server",
+        data={**entry_data, CONF_PORT: 1},
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": "integration_discovery"},
+        data={
+            "machine_identifier": "gone-server",
+            "name": "Gone",
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: simulator.port,
+        },
+    )
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_PORT] == 1
+
+
+async def test_a_network_that_refuses_searches(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with patch(
+        "custom_components.butler.discovery.async_gdm_search",
+        side_effect=OSError("Network is unreachable"),
+    ):
+        mock_config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await settle(hass)
+        for times in range(1, 4):
+            async_fire_time_changed(hass, dt_util.utcnow() + GDM_INTERVAL * times)
+            await settle(hass)
+    said = [r for r in caplog.records if "Cannot search the network" in r.getMessage()]
+    assert len(said) == 1
+    assert said[0].levelno == logging.INFO
+
+
+def test_the_simulated_answer_parses(simulator: PlexSimulator) -> None:
+    server = parse_gdm_answer(gdm_answer(simulator), ("127.0.0.1", 32414))
+    assert server is not None
+    assert server.machine_identifier == simulator.machine_identifier
+    assert server.port == simulator.port
