@@ -104,7 +104,7 @@ async def _poll(hass: HomeAssistant, times: int = 1) -> None:
 
 async def _continue(hass: HomeAssistant, flow_id: str) -> Any:
     """What the frontend does when the flow says the external step is done."""
-    return await hass.config_entries.flow.async_configure(flow_id)
+    return await hass.config_entries.flow.async_configure(flow_id, {})
 
 
 async def test_sign_in_adds_the_only_owned_server(

@@ -6,9 +6,8 @@ chosen one and stores only that server's token, never the account's.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from ipaddress import IPv4Address, ip_address
 from typing import Any
 
@@ -162,8 +161,9 @@ async def _async_first_answering(
     """The first candidate, in order, whose `/identity` names this server.
 
     All are asked at once, so unreachable ones cost one short timeout in
-    all, not one each; a connection that another server answers (an
-    address now used by someone else) does not count.
+    all, not one each, and a better one that answers is not kept waiting
+    by a worse one; a connection that another server answers (an address
+    now used by someone else) does not count.
     """
 
     async def probe(data: dict[str, Any]) -> bool:
@@ -183,17 +183,19 @@ async def _async_first_answering(
             return False
         return True
 
-    probes = [asyncio.ensure_future(probe(data)) for data in candidates]
-    try:
-        for data, answered in zip(candidates, probes, strict=True):
-            if await answered:
-                return data
-        return None
-    finally:
-        for task in probes:
-            task.cancel()
-        with suppress(asyncio.CancelledError):
-            await asyncio.gather(*probes, return_exceptions=True)
+    # Probes that are not needed any more are left to finish (each within
+    # the probe timeout) rather than cancelled: cancelling one in the middle
+    # of a name lookup leaves aiohttp an error nobody collects.
+    probes = [
+        flow.hass.async_create_background_task(
+            probe(data), f"butler probe {data[CONF_HOST]}:{data[CONF_PORT]}"
+        )
+        for data in candidates
+    ]
+    for data, answered in zip(candidates, probes, strict=True):
+        if await answered:
+            return data
+    return None
 
 
 def _moved(entry_data: Mapping[str, Any], host: str, port: int) -> dict[str, Any]:
@@ -317,8 +319,11 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_pick_server(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Pick one of the account's own servers, or the one this flow is about."""
-        if user_input is not None:
+        """Pick one of the account's own servers, or the one this flow is about.
+
+        Coming from the sign-in, the frontend sends an empty answer.
+        """
+        if user_input:
             return await self._async_use_server(self._servers[user_input[CONF_SERVER]])
         servers = await self._async_account_servers()
         if self.unique_id is not None:
