@@ -22,6 +22,7 @@ import aiohttp
 from .homeassistant import (
     REPO,
     HomeAssistantApi,
+    SimulatedPlex,
     prepare_config,
     start_home_assistant,
     start_simulator,
@@ -95,6 +96,15 @@ def _parse() -> argparse.Namespace:
     return args
 
 
+def _extras(args: argparse.Namespace) -> SimulatedPlex:
+    """The simulated Attic, plex.tv and GDM sit on the ports after the server's."""
+    return SimulatedPlex(
+        attic_port=args.sim_port + 1,
+        plex_tv_port=args.sim_port + 2,
+        gdm_port=args.sim_port + 14,
+    )
+
+
 def _simulator_token(config_dir: Path) -> str:
     """One token per config folder, so a second run still matches the stored entry."""
     path = config_dir / ".demo-plex-token"
@@ -122,22 +132,22 @@ async def _run(args: argparse.Namespace) -> int:
                 "token": args.plex_token,
             }
         else:
-            token = _simulator_token(config_dir)
             simulator = start_simulator(
                 args.sim_port,
-                token,
+                _simulator_token(config_dir),
                 task_duration=args.task_duration,
                 log_file=config_dir / "plexsim.log",
+                extras=_extras(args),
             )
             children.append(simulator)
-            plex = {
-                "host": "127.0.0.1",
-                "port": args.sim_port,
-                "ssl": False,
-                "verify_ssl": True,
-                "token": token,
-            }
-        home_assistant = start_home_assistant(config_dir, config_dir / "develop.log")
+            plex = {"host": "127.0.0.1", "port": args.sim_port}
+        home_assistant = start_home_assistant(
+            config_dir,
+            config_dir / "develop.log",
+            # Sign-in and GDM against the simulator: a development setting
+            # no user can reach from the UI (README, Development).
+            env=None if args.plex_host else _extras(args).development_settings(),
+        )
         children.append(home_assistant)
         base_url = f"http://127.0.0.1:{HA_PORT}"
         async with aiohttp.ClientSession() as session:
@@ -152,14 +162,26 @@ async def _run(args: argparse.Namespace) -> int:
             else:
                 await api.onboard("Demo", USERNAME, PASSWORD)
             if not await api.butler_entries():
-                await api.add_butler(plex)
+                if args.plex_host:
+                    await api.add_butler(plex)
+                else:
+                    # As a new user does: sign in with (simulated) Plex and
+                    # pick the server; no token, no address.
+                    await api.sign_in_butler("Plex Server")
         where = f"{plex['host']}:{plex['port']}" + (
-            "" if args.plex_host else " (simulated)"
+            "" if args.plex_host else " (simulated, added by signing in)"
+        )
+        second = (
+            ""
+            if args.plex_host
+            else "  A second server, Attic, waits under Discovered (found by GDM):\n"
+            "  Add → Sign in with Plex → Allow.\n"
         )
         print(
             f"Ready in {time.monotonic() - began:.1f} s: open {base_url}\n"
             f"  Sign in as {USERNAME!r} with password {PASSWORD!r}.\n"
             f"  Plex server: {where}. Logs: {config_dir}/develop.log\n"
+            f"{second}"
             "  Press Ctrl-C to stop.",
             flush=True,
         )
@@ -227,6 +249,7 @@ async def _serve(
                 _simulator_token(config_dir),
                 task_duration=simulated.task_duration,
                 log_file=config_dir / "plexsim.log",
+                extras=_extras(simulated),
             ),
         )
         print("The simulated Plex server is back.", flush=True)

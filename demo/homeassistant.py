@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
 import os
@@ -13,8 +14,10 @@ import subprocess
 import sys
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
+from yarl import URL
 
 REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "custom_components" / "butler"
@@ -84,7 +87,9 @@ def _http_settings(port: int) -> dict[str, Any]:
     }
 
 
-def start_home_assistant(config_dir: Path, log_file: Path) -> subprocess.Popen[bytes]:
+def start_home_assistant(
+    config_dir: Path, log_file: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start Home Assistant in its own process group, logging to a file."""
     log = log_file.open("ab")
     return subprocess.Popen(
@@ -93,15 +98,46 @@ def start_home_assistant(config_dir: Path, log_file: Path) -> subprocess.Popen[b
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
     )
 
 
+@dataclass(frozen=True)
+class SimulatedPlex:
+    """Where the simulator's second server, plex.tv stand-in and GDM answers are."""
+
+    attic_port: int
+    plex_tv_port: int
+    gdm_port: int
+
+    def development_settings(self) -> dict[str, str]:
+        """The environment that points Butler for Plex at them (see README, Development)."""
+        return {
+            "BUTLER_DEV_PLEX_TV": f"http://127.0.0.1:{self.plex_tv_port}",
+            "BUTLER_DEV_GDM": f"127.0.0.1:{self.gdm_port}",
+        }
+
+
 def start_simulator(
-    port: int, token: str, *, task_duration: float, log_file: Path
+    port: int,
+    token: str,
+    *,
+    task_duration: float,
+    log_file: Path,
+    extras: SimulatedPlex | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start the Plex simulator on 127.0.0.1."""
+    """Start the Plex simulator on 127.0.0.1, with plex.tv, GDM and Attic when asked."""
     log = log_file.open("ab")
+    more: list[str] = []
+    if extras is not None:
+        more = [
+            "--attic-port",
+            str(extras.attic_port),
+            "--plex-tv-port",
+            str(extras.plex_tv_port),
+            "--gdm-port",
+            str(extras.gdm_port),
+        ]
     return subprocess.Popen(
         [
             sys.executable,
@@ -111,6 +147,7 @@ def start_simulator(
             str(port),
             "--task-duration",
             str(task_duration),
+            *more,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -172,13 +209,15 @@ class HomeAssistantApi:
         headers = (
             {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}
         )
+        # As the frontend does: where a sign-in window comes back to.
+        headers["HA-Frontend-Base"] = self.base_url
         async with self.session.post(
             f"{self.base_url}{path}", json=payload, headers=headers
         ) as response:
-            body = await response.json(content_type=None)
             if response.status >= 400:
-                raise RuntimeError(f"POST {path} answered {response.status}: {body}")
-            return body
+                text = await response.text()
+                raise RuntimeError(f"POST {path} answered {response.status}: {text}")
+            return await response.json(content_type=None)
 
     async def _get(self, path: str) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"}
@@ -266,17 +305,52 @@ class HomeAssistantApi:
         return entries
 
     async def add_butler(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Add a server through the integration's own config flow."""
+        """Add a server by address and token, through the integration's config flow."""
         flow = await self._post(
             "/api/config/config_entries/flow", {"handler": "butler"}
         )
-        result: dict[str, Any] = await self._post(
-            f"/api/config/config_entries/flow/{flow['flow_id']}", data
-        )
+        step = f"/api/config/config_entries/flow/{flow['flow_id']}"
+        await self._post(step, {"next_step_id": "manual"})
+        result: dict[str, Any] = await self._post(step, data)
         if result.get("type") != "create_entry":
             raise RuntimeError(
                 f"the config flow did not create an entry: {result.get('errors')}"
             )
+        return result
+
+    async def sign_in_butler(self, server_name: str) -> dict[str, Any]:
+        """Add a server by signing in with Plex, as a person does in the browser.
+
+        The simulated sign-in page's *Allow* is pressed over HTTP, and its
+        window's trip back to Home Assistant is followed.
+        """
+        flow = await self._post(
+            "/api/config/config_entries/flow", {"handler": "butler"}
+        )
+        step = f"/api/config/config_entries/flow/{flow['flow_id']}"
+        sign_in = await self._post(step, {"next_step_id": "sign_in"})
+        if sign_in.get("type") != "external":
+            raise RuntimeError(f"sign-in did not start: {sign_in.get('reason')}")
+        page = URL(sign_in["url"])
+        params = dict(parse_qsl(page.fragment.removeprefix("?")))
+        async with self.session.post(
+            page.with_path("/auth/allow").with_fragment(None),
+            json={"code": params["code"], "clientID": params["clientID"]},
+        ) as allowed:
+            allowed.raise_for_status()
+        async with self.session.get(params["forwardUrl"]) as back:
+            back.raise_for_status()
+        result: dict[str, Any] = await self._post(step, {})
+        if result.get("step_id") == "pick_server":
+            (options,) = (
+                field["selector"]["select"]["options"]
+                for field in result["data_schema"]
+                if field["name"] == "server"
+            )
+            (choice,) = (o["value"] for o in options if o["label"] == server_name)
+            result = await self._post(step, {"server": choice})
+        if result.get("type") != "create_entry":
+            raise RuntimeError(f"sign-in did not add the server: {result}")
         return result
 
     async def call_service(

@@ -24,6 +24,7 @@ import pytest
 
 from demo.homeassistant import (
     REPO,
+    SimulatedPlex,
     prepare_config,
     start_home_assistant,
     start_simulator,
@@ -43,8 +44,8 @@ CHROMIUM_ARGS = [
 TASK_SECONDS = 120.0
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
+def _free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
@@ -57,6 +58,12 @@ class Stack:
     plex_port: int
     plex_token: str
     config_dir: Path
+    extras: SimulatedPlex
+
+    @property
+    def attic_token(self) -> str:
+        """The second server's owner token (the simulator derives it)."""
+        return f"{self.plex_token}-attic"
 
     def _plex(self, path: str) -> dict[str, Any]:
         """Ask the simulated server over HTTP, as any Plex client would."""
@@ -108,6 +115,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Start the simulator and Home Assistant, and stop them at the end."""
     config_dir = tmp_path_factory.mktemp("ha-config")
     ha_port, plex_port = _free_port(), _free_port()
+    # Attic, the plex.tv stand-in and GDM answers, as in the demo.
+    extras = SimulatedPlex(
+        attic_port=_free_port(),
+        plex_tv_port=_free_port(),
+        gdm_port=_free_port(socket.SOCK_DGRAM),
+    )
     token = secrets.token_urlsafe(16)
     prepare_config(config_dir, ha_port)
     # Each run's screenshots and logs, not an accumulation of runs.
@@ -121,15 +134,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 token,
                 task_duration=TASK_SECONDS,
                 log_file=ARTIFACTS / "plexsim.log",
+                extras=extras,
             )
         )
         children.append(
-            start_home_assistant(config_dir, ARTIFACTS / "home-assistant.log")
+            start_home_assistant(
+                config_dir,
+                ARTIFACTS / "home-assistant.log",
+                env=extras.development_settings(),
+            )
         )
         ha_url = f"http://127.0.0.1:{ha_port}"
         _wait_until_up(f"http://127.0.0.1:{plex_port}/identity", children[0], 30)
         _wait_until_up(f"{ha_url}/api/onboarding", children[1], 120)
-        yield Stack(ha_url, plex_port, token, config_dir)
+        yield Stack(ha_url, plex_port, token, config_dir, extras)
     finally:
         for child in reversed(children):
             stop(child)

@@ -35,14 +35,15 @@ def test_01_onboard(page: Page, stack: Stack) -> None:
     expect(page).to_have_url(re.compile(r"/(home|lovelace)/"), timeout=30_000)
 
 
-def _open_butler_form(page: Page, stack: Stack) -> None:
+def _add_butler(page: Page, stack: Stack) -> None:
+    """Settings → Devices & services → Add integration → Butler for Plex."""
     page.goto(f"{stack.ha_url}/config/integrations/dashboard")
     page.get_by_role("button", name="Add integration").click()
     # Typed only once the dialog's search field is there: keys typed into the
     # page itself open Home Assistant's quick bar instead.
     page.get_by_placeholder(re.compile("brand name", re.IGNORECASE)).fill("Butler")
     page.get_by_text("Butler for Plex", exact=True).click()
-    expect(page.get_by_text("Connect to your Plex Media Server")).to_be_visible()
+    expect(page.get_by_text("Add a Plex Media Server")).to_be_visible()
 
 
 def _fill_form(page: Page, stack: Stack, token: str) -> None:
@@ -52,22 +53,40 @@ def _fill_form(page: Page, stack: Stack, token: str) -> None:
     page.get_by_role("button", name="Submit").click()
 
 
-def test_02_wrong_token_shows_translated_error(page: Page, stack: Stack) -> None:
-    _open_butler_form(page, stack)
+def test_02_pasting_a_wrong_token_shows_translated_error(
+    page: Page, stack: Stack
+) -> None:
+    _add_butler(page, stack)
+    # Signing in comes first; the address and token form is still there.
+    page.get_by_text("Enter address and token", exact=True).click()
+    expect(page.get_by_text("Connect to your Plex Media Server")).to_be_visible()
     _fill_form(page, stack, "not-the-token")
     expect(
         page.get_by_text("The Plex server did not accept this token.")
     ).to_be_visible()
 
 
-def test_03_right_token_adds_the_server(page: Page, stack: Stack) -> None:
-    _fill_form(page, stack, stack.plex_token)
+def test_03_sign_in_with_plex_adds_the_server(page: Page, stack: Stack) -> None:
+    """No token and no address: sign in, allow, pick the server."""
+    _add_butler(page, stack)
+    with page.expect_popup() as opened:
+        page.get_by_text("Sign in with Plex", exact=True).click()
+    sign_in = opened.value
+    expect(sign_in.get_by_text("Allow", exact=True)).to_be_visible()
+    sign_in.screenshot(path=ARTIFACTS / "test_03_plex_sign_in.png")
+    sign_in.get_by_text("Allow", exact=True).click()
+    # The page sends the window back to Home Assistant, which closes it.
+    sign_in.wait_for_event("close")
+    # The account owns two servers: it asks which.
+    expect(page.get_by_text("Choose a server")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "test_03_choose_a_server.png")
+    page.get_by_role("radio", name="Plex Server").check()
+    page.get_by_role("button", name="Submit").click()
     # Home Assistant offers to name the new device: the server's friendly name.
-    expect(page.get_by_text("Plex Media Server").first).to_be_visible()
     expect(page.get_by_role("textbox", name="Device name")).to_have_value("Plex Server")
     page.screenshot(path=ARTIFACTS / "test_03_name_and_assign.png")
     page.get_by_role("button", name="Skip and finish").click()
-    expect(page.get_by_text("Butler for Plex", exact=True)).to_be_visible()
+    expect(page.get_by_text("Butler for Plex", exact=True).first).to_be_visible()
 
 
 def _open_device(page: Page, stack: Stack) -> None:
@@ -207,3 +226,20 @@ def test_10_ask_assist_what_plex_is_doing(page: Page, stack: Stack) -> None:
         timeout=20_000
     )
     page.screenshot(path=ARTIFACTS / "test_10_assist.png", full_page=True)
+
+
+def test_11_the_second_server_is_discovered_and_added_with_its_token(
+    page: Page, stack: Stack
+) -> None:
+    """GDM found Attic; the pasted-token path adds it."""
+    page.goto(f"{stack.ha_url}/config/integrations/dashboard")
+    expect(page.get_by_text("Discovered").first).to_be_visible(timeout=30_000)
+    page.get_by_text("Attic", exact=True).first.click()
+    page.screenshot(path=ARTIFACTS / "test_11_discovered.png", full_page=True)
+    page.get_by_role("button", name="Add").first.click()
+    expect(page.get_by_text("Plex Media Server found")).to_be_visible()
+    page.get_by_text("Enter the owner's token", exact=True).click()
+    page.locator('input[name="token"]').fill(stack.attic_token)
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_role("textbox", name="Device name")).to_have_value("Attic")
+    page.get_by_role("button", name="Skip and finish").click()
