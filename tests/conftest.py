@@ -218,16 +218,26 @@ class SecondServer:
 
 
 @pytest.fixture
+async def attic_simulator(
+    socket_enabled: None, push: bool
+) -> AsyncIterator[PlexSimulator]:
+    """A second server of the same owner, "Attic", on its own port; not set up."""
+    sim = PlexSimulator(token=TOKEN, machine_identifier="attic", friendly_name="Attic")
+    sim.faults.refuse_socket = not push
+    await sim.start(host="127.0.0.1", port=0)
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
 async def attic(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     entry_data: dict[str, Any],
-    push: bool,
+    attic_simulator: PlexSimulator,
 ) -> AsyncIterator[SecondServer]:
-    """A second server, "Attic", on its own port, set up after the first."""
-    sim = PlexSimulator(token=TOKEN, machine_identifier="attic", friendly_name="Attic")
-    sim.faults.refuse_socket = not push
-    await sim.start(host="127.0.0.1", port=0)
+    """Attic, set up after the first server."""
+    sim = attic_simulator
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Attic",
@@ -235,10 +245,23 @@ async def attic(
         data={**entry_data, CONF_PORT: sim.port},
     )
     entry.add_to_hass(hass)
-    try:
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        yield SecondServer(sim, entry)
-        assert await hass.config_entries.async_unload(entry.entry_id)
-    finally:
-        await sim.stop()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    yield SecondServer(sim, entry)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def found_by_gdm(
+    hass: HomeAssistant, machine_identifier: str, port: int, name: str = "Plex Server"
+) -> Any:
+    """What a GDM answer from 127.0.0.1:port hands the config flow."""
+    return await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": "integration_discovery"},
+        data={
+            "machine_identifier": machine_identifier,
+            "name": name,
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: port,
+        },
+    )

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 from unittest.mock import patch
 
+from hypothesis import given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -28,7 +29,7 @@ from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 from plexsim.gdm import GdmResponder, gdm_answer
 
-from .conftest import TOKEN, butler_records, settle
+from .conftest import TOKEN, butler_records, found_by_gdm, settle
 
 SENDER = ("192.168.1.20", 32414)
 
@@ -104,21 +105,13 @@ def test_garbage_is_not_a_server(answer: bytes) -> None:
 
 
 @pytest.fixture
-async def attic() -> AsyncIterator[PlexSimulator]:
-    """A second server of the same owner, not set up yet."""
-    sim = PlexSimulator(token=TOKEN, machine_identifier="attic", friendly_name="Attic")
-    sim.faults.refuse_socket = True
-    await sim.start(host="127.0.0.1", port=0)
-    yield sim
-    await sim.stop()
-
-
-@pytest.fixture
 async def responder(
-    simulator: PlexSimulator, attic: PlexSimulator, monkeypatch: pytest.MonkeyPatch
+    simulator: PlexSimulator,
+    attic_simulator: PlexSimulator,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[GdmResponder]:
     """Both servers answer GDM on loopback, where the integration searches."""
-    gdm = GdmResponder([simulator, attic])
+    gdm = GdmResponder([simulator, attic_simulator])
     port = await gdm.start()
     monkeypatch.setenv(DEV_GDM_ENV, f"127.0.0.1:{port}")
     yield gdm
@@ -145,7 +138,7 @@ async def test_a_second_server_shows_under_discovered(
     hass: HomeAssistant,
     responder: GdmResponder,
     init_integration: MockConfigEntry,
-    attic: PlexSimulator,
+    attic_simulator: PlexSimulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await _answered(hass, responder, 1)
@@ -164,7 +157,7 @@ async def test_a_second_server_shows_under_discovered(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Attic"
-    assert result["data"][CONF_PORT] == attic.port
+    assert result["data"][CONF_PORT] == attic_simulator.port
     assert not butler_records(caplog)
 
 
@@ -203,7 +196,7 @@ async def test_garbage_answers_are_ignored(
 async def test_an_ignored_server_stays_ignored(
     hass: HomeAssistant,
     responder: GdmResponder,
-    attic: PlexSimulator,
+    attic_simulator: PlexSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     await _answered(hass, responder, 1)
@@ -248,16 +241,7 @@ async def test_a_working_server_seen_at_another_address_keeps_its_own(
     init_integration: MockConfigEntry,
 ) -> None:
     """A server with two addresses answers from either: a working entry stays as it is."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={"source": "integration_discovery"},
-        data={
-            "machine_identifier": simulator.machine_identifier,
-            "name": "Plex Server",
-            CONF_HOST: "127.0.0.1",
-            CONF_PORT: 1,
-        },
-    )
+    result = await found_by_gdm(hass, simulator.machine_identifier, 1)
     assert result["reason"] == "already_configured"
     assert init_integration.data[CONF_PORT] == simulator.port
 
@@ -276,16 +260,7 @@ async def test_a_plex_direct_name_follows_the_new_address(
         },
     )
     entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={"source": "integration_discovery"},
-        data={
-            "machine_identifier": simulator.machine_identifier,
-            "name": "Plex Server",
-            CONF_HOST: "127.0.0.1",
-            CONF_PORT: simulator.port,
-        },
-    )
+    result = await found_by_gdm(hass, simulator.machine_identifier, simulator.port)
     assert result["reason"] == "already_configured"
     assert entry.data[CONF_HOST] == "127-0-0-1.5d9c0e1f2a3b4c5d.plex.direct"
     assert entry.data[CONF_PORT] == simulator.port
@@ -301,16 +276,7 @@ async def test_a_stale_answer_does_not_move_an_entry(
         data={**entry_data, CONF_PORT: 1},
     )
     entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={"source": "integration_discovery"},
-        data={
-            "machine_identifier": "gone-server",
-            "name": "Gone",
-            CONF_HOST: "127.0.0.1",
-            CONF_PORT: simulator.port,
-        },
-    )
+    result = await found_by_gdm(hass, "gone-server", simulator.port, "Gone")
     assert result["reason"] == "already_configured"
     assert entry.data[CONF_PORT] == 1
 
@@ -340,3 +306,37 @@ def test_the_simulated_answer_parses(simulator: PlexSimulator) -> None:
     assert server is not None
     assert server.machine_identifier == simulator.machine_identifier
     assert server.port == simulator.port
+
+
+_HEADER_VALUES = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["32400", "0", "-1", "70000", "inf", "NaN", "1e999", " 7 ", ""]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=6000),
+        st.builds(
+            lambda status, headers: (
+                status + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            ).encode("utf-8", "surrogatepass"),
+            st.sampled_from(
+                ["HTTP/1.0 200 OK", "HTTP/1.1 200 OK", "HTTP/1.0 500", "x"]
+            ),
+            st.dictionaries(
+                st.sampled_from(
+                    ["Content-Type", "Resource-Identifier", "Name", "Port", "Version"]
+                ),
+                _HEADER_VALUES,
+            ),
+        ),
+    )
+)
+def test_any_datagram_is_a_server_or_nothing(data: bytes) -> None:
+    server = parse_gdm_answer(data, SENDER)
+    if server is not None:
+        assert server.machine_identifier
+        assert 1 <= server.port <= 65535
+        assert server.host == SENDER[0]

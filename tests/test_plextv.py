@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.butler.plex import (
@@ -73,8 +74,11 @@ async def test_sign_in_against_the_stand_in(session: aiohttp.ClientSession) -> N
             (False, True, False),
             (False, True, True),
         ]
-        with pytest.raises(PlexAuthenticationError):
-            await client.async_get_resources("wrong")
+        with pytest.raises(PlexAuthenticationError) as refused:
+            await client.async_get_resources("wrong-secret")
+        # Errors name the request, never a token.
+        assert "wrong-secret" not in str(refused.value)
+        assert str(refused.value) == "GET /api/v2/resources refused the token (401)"
         plex_tv.expire_pins()
         with pytest.raises(PlexPinExpiredError):
             await client.async_check_pin(pin)
@@ -184,6 +188,7 @@ def test_odd_devices_and_connections() -> None:
                     {"uri": "ftp://10.0.0.1:21"},
                     {"uri": "http://[::1"},
                     {"uri": "http://"},
+                    {"uri": "http://10.0.0.9:0"},
                     {"uri": "http://10.0.0.2:32400", "local": True},
                     {"uri": "https://10.0.0.3:32400", "local": True},
                     {"uri": "https://[fd00::3]:32400", "local": True, "IPv6": True},
@@ -211,3 +216,62 @@ def test_odd_devices_and_connections() -> None:
     assert len(server.connections) == 3
     with pytest.raises(PlexResponseError):
         parse_resources({"not": "a list"})
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(["server", "1", "http://10.0.0.1:32400", "https://[::1]:1"]),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "code",
+                    "expiresIn",
+                    "authToken",
+                    "clientIdentifier",
+                    "name",
+                    "provides",
+                    "owned",
+                    "httpsRequired",
+                    "accessToken",
+                    "connections",
+                    "uri",
+                    "local",
+                    "relay",
+                    "IPv6",
+                ]
+            )
+            | st.text(max_size=5),
+            children,
+            max_size=8,
+        )
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_any_json_is_resources_a_pin_or_a_plex_error(value: Any) -> None:
+    try:
+        resources = parse_resources(value)
+    except PlexResponseError:
+        pass
+    else:
+        for resource in resources:
+            for connection in resource.ordered_connections():
+                assert connection.host
+                assert 1 <= connection.port <= 65535
+    try:
+        pin = PlexPin.from_json(value)
+    except PlexResponseError:
+        pass
+    else:
+        assert pin.code
+        assert 0 <= pin.expires_in <= 86_400

@@ -32,7 +32,7 @@ from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 from plexsim.plextv import PlexTvSimulator, SimDevice, connection
 
-from .conftest import TOKEN, butler_records, settle
+from .conftest import TOKEN, butler_records, found_by_gdm, settle
 
 ACCOUNT_TOKEN = "account-token-never-stored-42"
 
@@ -61,16 +61,6 @@ async def plex_tv(
     monkeypatch.setenv(DEV_PLEX_TV_ENV, stand_in.url)
     yield stand_in
     await stand_in.stop()
-
-
-@pytest.fixture
-async def second_server() -> AsyncIterator[PlexSimulator]:
-    """Another server of the same owner, "Attic"."""
-    sim = PlexSimulator(token=TOKEN, machine_identifier="attic", friendly_name="Attic")
-    sim.faults.refuse_socket = True
-    await sim.start(host="127.0.0.1", port=0)
-    yield sim
-    await sim.stop()
 
 
 async def _open_sign_in(hass: HomeAssistant, result: Any = None) -> dict[str, Any]:
@@ -105,6 +95,16 @@ async def _poll(hass: HomeAssistant, times: int = 1) -> None:
 async def _continue(hass: HomeAssistant, flow_id: str) -> Any:
     """What the frontend does when the flow says the external step is done."""
     return await hass.config_entries.flow.async_configure(flow_id, {})
+
+
+async def _sign_in_and_allow(
+    hass: HomeAssistant, plex_tv: PlexTvSimulator, result: Any = None
+) -> Any:
+    """Sign in and allow it, let the background check notice: the step after."""
+    result = await _open_sign_in(hass, result)
+    plex_tv.authorize()
+    await _poll(hass)
+    return await _continue(hass, result["flow_id"])
 
 
 async def test_sign_in_adds_the_only_owned_server(
@@ -291,10 +291,7 @@ async def test_garbage_instead_of_servers(
     hass: HomeAssistant, simulator: PlexSimulator, plex_tv: PlexTvSimulator
 ) -> None:
     plex_tv.garbage = True
-    result = await _open_sign_in(hass)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    result = await _sign_in_and_allow(hass, plex_tv)
     assert result["reason"] == "plextv_invalid"
 
 
@@ -317,10 +314,7 @@ async def test_no_server_of_ones_own(
         plex_tv.devices.clear()
     else:
         plex_tv.devices[0].owned = owned
-    result = await _open_sign_in(hass)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    result = await _sign_in_and_allow(hass, plex_tv)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == reason
     assert result["description_placeholders"] == placeholders
@@ -329,14 +323,11 @@ async def test_no_server_of_ones_own(
 async def test_several_servers_are_listed_by_name(
     hass: HomeAssistant,
     simulator: PlexSimulator,
-    second_server: PlexSimulator,
+    attic_simulator: PlexSimulator,
     plex_tv: PlexTvSimulator,
 ) -> None:
-    plex_tv.add_server(second_server)
-    result = await _open_sign_in(hass)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    plex_tv.add_server(attic_simulator)
+    result = await _sign_in_and_allow(hass, plex_tv)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "pick_server"
     selector = result["data_schema"].schema["server"]
@@ -349,20 +340,17 @@ async def test_several_servers_are_listed_by_name(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Attic"
-    assert result["data"][CONF_PORT] == second_server.port
+    assert result["data"][CONF_PORT] == attic_simulator.port
 
 
 async def test_servers_already_set_up_are_left_out(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    second_server: PlexSimulator,
+    attic_simulator: PlexSimulator,
     plex_tv: PlexTvSimulator,
 ) -> None:
-    plex_tv.add_server(second_server)
-    result = await _open_sign_in(hass)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    plex_tv.add_server(attic_simulator)
+    result = await _sign_in_and_allow(hass, plex_tv)
     # Only Attic is new: it is added without asking.
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Attic"
@@ -371,10 +359,7 @@ async def test_servers_already_set_up_are_left_out(
 async def test_every_server_already_set_up(
     hass: HomeAssistant, init_integration: MockConfigEntry, plex_tv: PlexTvSimulator
 ) -> None:
-    result = await _open_sign_in(hass)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    result = await _sign_in_and_allow(hass, plex_tv)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "all_configured"
 
@@ -386,10 +371,7 @@ async def test_no_connection_answers(
         connection("http", "127.0.0.1", 1, local=True),
         connection("https", "127.0.0.1", 2, local=False, relay=True),
     ]
-    result = await _open_sign_in(hass)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    result = await _sign_in_and_allow(hass, plex_tv)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_connection"
     assert result["description_placeholders"] == {"name": "Plex Server"}
@@ -399,18 +381,15 @@ async def test_no_connection_answers(
 async def test_another_server_behind_a_connection_is_skipped(
     hass: HomeAssistant,
     simulator: PlexSimulator,
-    second_server: PlexSimulator,
+    attic_simulator: PlexSimulator,
     plex_tv: PlexTvSimulator,
 ) -> None:
     """An address plex.tv remembers may belong to another server by now."""
     plex_tv.devices[0].connections = [
         connection("http", "127.0.0.1", simulator.port, local=False),
-        connection("http", "127.0.0.1", second_server.port, local=True),
+        connection("http", "127.0.0.1", attic_simulator.port, local=True),
     ]
-    result = await _open_sign_in(hass)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    result = await _sign_in_and_allow(hass, plex_tv)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     # The local one is preferred, but answers as Attic.
     assert result["data"][CONF_PORT] == simulator.port
@@ -421,10 +400,7 @@ async def test_a_token_the_server_refuses(
     hass: HomeAssistant, simulator: PlexSimulator, plex_tv: PlexTvSimulator
 ) -> None:
     plex_tv.devices[0].access_token = "stale-token"
-    result = await _open_sign_in(hass)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    result = await _sign_in_and_allow(hass, plex_tv)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "invalid_auth"
     assert result["description_placeholders"] == {"name": "Plex Server"}
@@ -439,10 +415,7 @@ async def test_reauthenticate_by_signing_in(
     simulator.token = "rotated-token"
     plex_tv.devices[0].access_token = "rotated-token"
     result = await init_integration.start_reauth_flow(hass)
-    result = await _open_sign_in(hass, result)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    result = await _sign_in_and_allow(hass, plex_tv, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     assert init_integration.data[CONF_TOKEN] == "rotated-token"
@@ -466,10 +439,7 @@ async def test_reauth_with_an_account_that_does_not_own_the_server(
     else:
         del plex_tv.devices[0]
     result = await init_integration.start_reauth_flow(hass)
-    result = await _open_sign_in(hass, result)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    result = await _sign_in_and_allow(hass, plex_tv, result)
     assert result["reason"] == reason
     assert init_integration.data[CONF_TOKEN] == TOKEN
 
@@ -484,10 +454,7 @@ async def test_reconfigure_by_signing_in_picks_a_working_connection(
         init_integration, data={**init_integration.data, CONF_PORT: 1}
     )
     result = await init_integration.start_reconfigure_flow(hass)
-    result = await _open_sign_in(hass, result)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    result = await _sign_in_and_allow(hass, plex_tv, result)
     assert result["reason"] == "reconfigure_successful"
     assert init_integration.data[CONF_PORT] == simulator.port
 
@@ -522,22 +489,10 @@ async def test_the_callback_only_moves_a_waiting_butler_sign_in(
 async def test_a_discovered_server_added_by_signing_in(
     hass: HomeAssistant, simulator: PlexSimulator, plex_tv: PlexTvSimulator
 ) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN,
-        context={"source": "integration_discovery"},
-        data={
-            "machine_identifier": simulator.machine_identifier,
-            "name": "Plex Server",
-            CONF_HOST: "127.0.0.1",
-            CONF_PORT: simulator.port,
-        },
-    )
+    result = await found_by_gdm(hass, simulator.machine_identifier, simulator.port)
     assert result["step_id"] == "discovery_confirm"
     plex_tv.devices[0].connections = []
-    result = await _open_sign_in(hass, result)
-    plex_tv.authorize()
-    await _poll(hass)
-    result = await _continue(hass, result["flow_id"])
+    result = await _sign_in_and_allow(hass, plex_tv, result)
     # plex.tv knows no connection; the address it was found at answers.
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_PORT] == simulator.port

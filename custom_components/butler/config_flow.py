@@ -30,6 +30,7 @@ from homeassistant.const import (
     CONF_TOKEN,
     CONF_VERIFY_SSL,
 )
+from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -148,9 +149,10 @@ def _connection_data(connection: PlexConnection, token: str) -> dict[str, Any]:
         CONF_HOST: connection.host,
         CONF_PORT: connection.port,
         CONF_SSL: connection.ssl,
-        # plex.direct names come with Plex's matching certificate; a plain
-        # HTTPS address would not match one.
-        CONF_VERIFY_SSL: connection.plex_direct or not connection.ssl,
+        # plex.direct names come with Plex's matching certificate. An HTTPS
+        # address without one fails its probe and a later connection is
+        # used: a token is never sent over an unverified connection.
+        CONF_VERIFY_SSL: True,
         CONF_TOKEN: token,
     }
 
@@ -411,6 +413,7 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
             return self._get_reauth_entry()
         return self._get_reconfigure_entry()
 
+    @callback
     def async_remove(self) -> None:
         """The flow ended or the dialog was closed: stop checking the PIN."""
         if self._sign_in is not None:

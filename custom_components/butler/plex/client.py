@@ -61,6 +61,24 @@ BUTLER_TASKS_ROOT: Final = "ButlerTasks"
 _HTML_START: Final = re.compile(r"<(!doctype\s+html|html)[\s>]", re.IGNORECASE)
 
 
+def identity_headers(
+    *,
+    product: str,
+    product_version: str,
+    client_identifier: str,
+    device_name: str | None,
+) -> dict[str, str]:
+    """How a well-behaved client introduces itself to Plex servers and plex.tv."""
+    return {
+        "Accept": "application/json",
+        "X-Plex-Product": product,
+        "X-Plex-Version": product_version,
+        "X-Plex-Client-Identifier": client_identifier,
+        "X-Plex-Platform": "Home Assistant",
+        "X-Plex-Device-Name": device_name or product,
+    }
+
+
 class PlexClient:
     """Talk to one Plex Media Server."""
 
@@ -88,14 +106,12 @@ class PlexClient:
         self._verify_ssl = verify_ssl
         self._timeout = request_timeout
         self._last_reads: dict[str, tuple[str, Any]] = {}
-        self._identity_headers = {
-            "Accept": "application/json",
-            "X-Plex-Product": product,
-            "X-Plex-Version": product_version,
-            "X-Plex-Client-Identifier": client_identifier,
-            "X-Plex-Platform": "Home Assistant",
-            "X-Plex-Device-Name": device_name or product,
-        }
+        self._identity_headers = identity_headers(
+            product=product,
+            product_version=product_version,
+            client_identifier=client_identifier,
+            device_name=device_name,
+        )
 
     def __repr__(self) -> str:
         """Describe the client without its token."""

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import aiohttp
 from yarl import URL
 
-from .client import DEFAULT_TIMEOUT, read_body, transport_errors
+from .client import DEFAULT_TIMEOUT, identity_headers, read_body, transport_errors
 from .exceptions import (
     PlexAuthenticationError,
     PlexConnectionError,
@@ -94,7 +94,12 @@ class PlexConnection:
             url = URL(uri)
         except ValueError:
             return None
-        if url.scheme not in ("http", "https") or not url.host or url.port is None:
+        if (
+            url.scheme not in ("http", "https")
+            or not url.host
+            or url.port is None
+            or not 0 < url.port < 65536
+        ):
             return None
         return cls(
             host=url.host,
@@ -189,14 +194,12 @@ class PlexTvClient:
         self._timeout = request_timeout
         self._client_identifier = client_identifier
         self._product = product
-        self._headers = {
-            "Accept": "application/json",
-            "X-Plex-Product": product,
-            "X-Plex-Version": product_version,
-            "X-Plex-Client-Identifier": client_identifier,
-            "X-Plex-Platform": "Home Assistant",
-            "X-Plex-Device-Name": device_name or product,
-        }
+        self._headers = identity_headers(
+            product=product,
+            product_version=product_version,
+            client_identifier=client_identifier,
+            device_name=device_name,
+        )
 
     def __repr__(self) -> str:
         """Name the service only."""
