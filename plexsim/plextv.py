@@ -219,6 +219,11 @@ class PlexTvSimulator:
         )
         if self.server_error and request.path.startswith("/api/"):
             return web.Response(status=503, text="Service Unavailable")
+        if self.garbage and request.path.startswith("/api/"):
+            # A captive portal or a proxy's page, with 200.
+            return web.Response(
+                text="<html><body>Maintenance</body></html>", content_type="text/html"
+            )
         return await handler(request)
 
     def _pin_json(self, pin: SimPin) -> dict[str, Any]:
@@ -281,10 +286,6 @@ class PlexTvSimulator:
                     ]
                 },
                 status=401,
-            )
-        if self.garbage:
-            return web.Response(
-                text="<html><body>Maintenance</body></html>", content_type="text/html"
             )
         return web.json_response([device.as_json() for device in self.devices])
 

@@ -239,10 +239,21 @@ async def test_waiting_ends_when_the_pin_lifetime_is_over(
     assert result["reason"] == "pin_expired"
 
 
-async def test_plex_tv_unreachable_at_the_start(
-    hass: HomeAssistant, simulator: PlexSimulator, plex_tv: PlexTvSimulator
+@pytest.mark.parametrize(
+    ("breakage", "reason"),
+    [("down", "plextv_unreachable"), ("garbage", "plextv_invalid")],
+)
+async def test_no_pin_from_plex_tv(
+    hass: HomeAssistant,
+    simulator: PlexSimulator,
+    plex_tv: PlexTvSimulator,
+    breakage: str,
+    reason: str,
 ) -> None:
-    await plex_tv.stop()
+    if breakage == "down":
+        await plex_tv.stop()
+    else:
+        plex_tv.garbage = True
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
@@ -250,7 +261,7 @@ async def test_plex_tv_unreachable_at_the_start(
         result["flow_id"], {"next_step_id": "sign_in"}
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "plextv_unreachable"
+    assert result["reason"] == reason
 
 
 async def test_plex_tv_failing_while_waiting(
@@ -290,8 +301,11 @@ async def test_plex_tv_failing_when_listing_servers(
 async def test_garbage_instead_of_servers(
     hass: HomeAssistant, simulator: PlexSimulator, plex_tv: PlexTvSimulator
 ) -> None:
+    result = await _open_sign_in(hass)
+    plex_tv.authorize()
+    await _poll(hass)
     plex_tv.garbage = True
-    result = await _sign_in_and_allow(hass, plex_tv)
+    result = await _continue(hass, result["flow_id"])
     assert result["reason"] == "plextv_invalid"
 
 
@@ -330,6 +344,9 @@ async def test_several_servers_are_listed_by_name(
     result = await _sign_in_and_allow(hass, plex_tv)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "pick_server"
+    # What the dialog shows carries no token, the servers' or the account's.
+    assert TOKEN not in str(result)
+    assert ACCOUNT_TOKEN not in str(result)
     selector = result["data_schema"].schema["server"]
     assert [option["label"] for option in selector.config["options"]] == [
         "Attic",
@@ -477,7 +494,16 @@ async def test_the_callback_only_moves_a_waiting_butler_sign_in(
     assert hass.config_entries.flow.async_get(result["flow_id"])["step_id"] == (
         "sign_in"
     )
+    # A second sign-in uses the same callback, registered once.
+    second = await _open_sign_in(hass)
+    resources = {
+        route.resource
+        for route in hass.http.app.router.routes()
+        if route.resource is not None and route.resource.canonical == CALLBACK_PATH
+    }
+    assert len(resources) == 1
     # A closed dialog stops the checks.
+    hass.config_entries.flow.async_abort(second["flow_id"])
     hass.config_entries.flow.async_abort(result["flow_id"])
     checks = len(plex_tv.requests)
     await _poll(hass, 2)

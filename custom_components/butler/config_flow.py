@@ -289,9 +289,12 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
             try:
                 plex_tv = await async_create_plex_tv(self.hass)
                 pin = await plex_tv.async_create_pin()
-            except PlexError as err:
+            except PlexConnectionError as err:
                 LOGGER.debug("Could not get a sign-in PIN from plex.tv: %s", err)
                 return self.async_abort(reason=SignInFailure.PLEX_TV_UNREACHABLE)
+            except PlexError as err:
+                LOGGER.debug("plex.tv's sign-in PIN is unusable: %s", err)
+                return self.async_abort(reason="plextv_invalid")
             async_register_callback_view(self.hass)
             self._sign_in = PinSignIn(self.hass, self.flow_id, plex_tv, pin)
             self._sign_in_url = plex_tv.auth_url(
@@ -435,8 +438,10 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="cannot_connect")
         except PlexError, ValueError:
             return self.async_abort(reason="not_plex")
+        # Plex announces the server's friendly name as the service's name.
+        name = discovery_info.name.removesuffix(f".{discovery_info.type}")
         return await self._async_discovered(
-            identity.machine_identifier, host, port, name=host
+            identity.machine_identifier, host, port, name=name or host
         )
 
     async def async_step_integration_discovery(
