@@ -147,6 +147,9 @@ class PinSignIn:
         )
 
     async def _async_timed_check(self) -> None:
+        # Only the timer's checks count against the PIN's lifetime: however
+        # often the callback is called, the wait lasts as long as the PIN.
+        self._checks_left -= 1
         if not await self.async_check() and self.flow_id in self._hass.data.get(
             DATA_SIGN_INS, {}
         ):
@@ -172,7 +175,6 @@ class PinSignIn:
         return True
 
     async def _async_look(self) -> SignInOutcome | None:
-        self._checks_left -= 1
         try:
             pin = await self.plex_tv.async_check_pin(self._pin)
         except PlexPinExpiredError:
