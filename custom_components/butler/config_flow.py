@@ -238,7 +238,7 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
     _discovered: dict[str, Any]
     _sign_in: PinSignIn | None = None
     _sign_in_url: str
-    _servers: dict[str, PlexResource]
+    _servers: Mapping[str, PlexResource] = {}
 
     # --- how people start ----------------------------------------------------
 
@@ -328,8 +328,10 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
 
         Coming from the sign-in, the frontend sends an empty answer.
         """
-        if user_input:
-            return await self._async_use_server(self._servers[user_input[CONF_SERVER]])
+        if user_input and (
+            server := self._servers.get(str(user_input.get(CONF_SERVER)))
+        ):
+            return await self._async_use_server(server)
         servers = await self._async_account_servers()
         if self.unique_id is not None:
             # Reauthentication, reconfiguration or a discovered server: the
@@ -387,12 +389,13 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
             _connection_data(connection, server.access_token)
             for connection in server.ordered_connections()
         ]
-        # A server found on the network, or the address already in use,
-        # is tried first: it is known to be this server's.
-        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
-            entry_data = self._get_flow_entry().data
+        # Reauthentication keeps the address in use, and a server found on
+        # the network is reached where it was found: both are tried first.
+        # Reconfiguring picks afresh from plex.tv's list.
+        if self.source == SOURCE_REAUTH:
+            entry_data = self._get_reauth_entry().data
             candidates.insert(0, {**entry_data, CONF_TOKEN: server.access_token})
-        elif self.source != SOURCE_USER:
+        elif self.source not in (SOURCE_USER, SOURCE_RECONFIGURE):
             candidates.insert(0, {**self._discovered, CONF_TOKEN: server.access_token})
         data = await _async_first_answering(self, candidates, server.client_identifier)
         if data is None:
