@@ -252,16 +252,20 @@ async def attic(
 
 
 async def found_by_gdm(
-    hass: HomeAssistant, machine_identifier: str, port: int, name: str = "Plex Server"
+    hass: HomeAssistant,
+    machine_identifier: str,
+    port: int,
+    name: str = "Plex Server",
+    host: str = "127.0.0.1",
 ) -> Any:
-    """What a GDM answer from 127.0.0.1:port hands the config flow."""
+    """What a GDM answer from host:port hands the config flow."""
     return await hass.config_entries.flow.async_init(
         DOMAIN,
         context={"source": "integration_discovery"},
         data={
             "machine_identifier": machine_identifier,
             "name": name,
-            CONF_HOST: "127.0.0.1",
+            CONF_HOST: host,
             CONF_PORT: port,
         },
     )

@@ -20,7 +20,8 @@ from custom_components.butler.const import (
     GDM_INTERVAL,
     SCAN_INTERVAL,
 )
-from custom_components.butler.plex import GdmServer, parse_gdm_answer
+from custom_components.butler.discovery import _target
+from custom_components.butler.plex import GDM_ADDRESS, GdmServer, parse_gdm_answer
 from homeassistant.config_entries import SOURCE_IGNORE, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SSL
 from homeassistant.core import HomeAssistant
@@ -340,3 +341,58 @@ def test_any_datagram_is_a_server_or_nothing(data: bytes) -> None:
         assert server.machine_identifier
         assert 1 <= server.port <= 65535
         assert server.host == SENDER[0]
+
+
+@pytest.mark.parametrize(
+    ("stored", "found"),
+    [
+        # A name the person typed: resolving it is the network's job.
+        ("plex.lan", "127.0.0.1"),
+        # plex.direct names carry IPv4 addresses only.
+        ("192-168-1-20.5d9c0e1f2a3b4c5d.plex.direct", "::1"),
+        # Only an address can be stored from an answer.
+        ("192.168.1.20", "plex.local"),
+    ],
+)
+async def test_addresses_that_do_not_follow(
+    hass: HomeAssistant,
+    simulator: PlexSimulator,
+    entry_data: dict[str, Any],
+    stored: str,
+    found: str,
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=simulator.machine_identifier,
+        data={**entry_data, CONF_HOST: stored},
+    )
+    entry.add_to_hass(hass)
+    result = await found_by_gdm(
+        hass, simulator.machine_identifier, simulator.port, host=found
+    )
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == stored
+
+
+async def test_a_server_that_stays_away_is_searched_for_once_a_minute(
+    hass: HomeAssistant,
+    responder: GdmResponder,
+    simulator: PlexSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    await _answered(hass, responder, 1)
+    await simulator.go_down()
+    for polls in range(1, 4):
+        async_fire_time_changed(hass, dt_util.utcnow() + SCAN_INTERVAL * polls)
+        await settle(hass)
+    # Three failed polls within a minute and a half, one search.
+    await _answered(hass, responder, 2)
+    assert responder.searches == 2
+
+
+@pytest.mark.parametrize("setting", ["", "nonsense", "127.0.0.1:port", ":32414"])
+def test_an_unusable_development_target_searches_the_real_group(
+    monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    monkeypatch.setenv(DEV_GDM_ENV, setting)
+    assert _target() == GDM_ADDRESS

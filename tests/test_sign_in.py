@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.butler.const import DEV_PLEX_TV_ENV, DOMAIN, PIN_POLL_INTERVAL
-from custom_components.butler.sign_in import CALLBACK_PATH
+from custom_components.butler.sign_in import CALLBACK_PATH, SignInOutcome
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SSL, CONF_TOKEN
 from homeassistant.core import HomeAssistant
@@ -158,6 +158,7 @@ async def test_sign_in_adds_the_only_owned_server(
     assert ACCOUNT_TOKEN not in str(result["result"].data)
     assert ACCOUNT_TOKEN not in caplog.text
     assert TOKEN not in caplog.text
+    assert ACCOUNT_TOKEN not in repr(SignInOutcome(account_token=ACCOUNT_TOKEN))
     # Nothing checks the PIN any more.
     checks = len(plex_tv.requests)
     await _poll(hass, 3)
