@@ -212,11 +212,7 @@ class PlexTvSimulator:
         request: web.Request,
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
-        self.requests.append(
-            RecordedRequest(
-                request.method, request.path, dict(request.query), dict(request.headers)
-            )
-        )
+        self.requests.append(RecordedRequest.of(request))
         if self.server_error and request.path.startswith("/api/"):
             return web.Response(status=503, text="Service Unavailable")
         if self.garbage and request.path.startswith("/api/"):

@@ -49,6 +49,13 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]
 
+    @classmethod
+    def of(cls, request: web.Request) -> RecordedRequest:
+        """Record an incoming request."""
+        return cls(
+            request.method, request.path, dict(request.query), dict(request.headers)
+        )
+
 
 @dataclass
 class Faults:
@@ -441,14 +448,7 @@ class PlexSimulator:
         request: web.Request,
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
-        self.requests.append(
-            RecordedRequest(
-                request.method,
-                request.path,
-                dict(request.query),
-                dict(request.headers),
-            )
-        )
+        self.requests.append(RecordedRequest.of(request))
         self.traffic.requests += 1
         self.traffic.bytes_received += (
             len(f"{request.method} {request.path_qs} HTTP/1.1\r\n\r\n")
