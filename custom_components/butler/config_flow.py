@@ -444,7 +444,7 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         # Plex announces the server's friendly name as the service's name.
         name = discovery_info.name.removesuffix(f".{discovery_info.type}")
         return await self._async_discovered(
-            identity.machine_identifier, host, port, name=name or host
+            identity.machine_identifier, host, port, name=name or host, answered=True
         )
 
     async def async_step_integration_discovery(
@@ -459,9 +459,19 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def _async_discovered(
-        self, machine_id: str, host: str, port: int, *, name: str
+        self,
+        machine_id: str,
+        host: str,
+        port: int,
+        *,
+        name: str,
+        answered: bool = False,
     ) -> ConfigFlowResult:
-        """Offer a new server; give a known one that moved its new address."""
+        """Offer a new server; give a known one that moved its new address.
+
+        `answered`: host:port already answered `/identity` as this server
+        (zeroconf asks it); a GDM answer is checked before an entry moves.
+        """
         await self.async_set_unique_id(machine_id)
         entry: ButlerConfigEntry | None = (
             self.hass.config_entries.async_entry_for_domain_unique_id(
@@ -474,7 +484,9 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
             and not reaches_server(entry)
         ):
             moved = _moved(entry.data, host, port)
-            if moved and await _async_identity_matches(self, host, port, machine_id):
+            if moved and (
+                answered or await _async_identity_matches(self, host, port, machine_id)
+            ):
                 self._abort_if_unique_id_configured(updates=moved)
         self._abort_if_unique_id_configured()
         self._discovered = _address(host, port)

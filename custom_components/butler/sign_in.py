@@ -55,6 +55,7 @@ CALLBACK_NAME: Final = "auth:butler:sign_in"
 HEADER_FRONTEND_BASE: Final = "HA-Frontend-Base"
 
 DATA_SIGN_INS: HassKey[dict[str, PinSignIn]] = HassKey(f"{DOMAIN}_sign_ins")
+DATA_SIGN_INS_VIEW: HassKey[bool] = HassKey(f"{DOMAIN}_sign_in_view")
 
 
 class SignInFailure(StrEnum):
@@ -221,9 +222,6 @@ def async_register_callback_view(hass: HomeAssistant) -> None:
     if not hass.data.get(DATA_SIGN_INS_VIEW):
         hass.http.register_view(SignInCallbackView())
         hass.data[DATA_SIGN_INS_VIEW] = True
-
-
-DATA_SIGN_INS_VIEW: HassKey[bool] = HassKey(f"{DOMAIN}_sign_in_view")
 
 
 class SignInCallbackView(HomeAssistantView):
