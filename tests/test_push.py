@@ -44,7 +44,7 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 
-from .conftest import butler_records, settle
+from .conftest import LoopLag, butler_records, settle
 
 RUNNING = "binary_sensor.plex_server_butler_running"
 ACTIVITY = "sensor.plex_server_butler_activity"
@@ -246,7 +246,8 @@ async def test_a_storm_is_read_at_most_every_100_ms_and_its_end_is_read(
         await settle(hass)
         quiet_from = reads[-1] + cooldown
         # 2,000 notifications a second, as a library scan on a busy server sends.
-        first, last, sent = await simulator.storm(rate=2000, seconds=0.6)
+        with LoopLag() as lag:
+            first, last, sent = await simulator.storm(rate=2000, seconds=0.6)
         await _wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
         await settle(hass)
     assert sent > 500
@@ -255,9 +256,9 @@ async def test_a_storm_is_read_at_most_every_100_ms_and_its_end_is_read(
     storm = [at for at in reads if at >= first]
     assert len(storm) <= (last - first) / cooldown + 2
     # The first read of the storm is not held back longer than the floor
-    # demands; the last comes after the storm's last notification, so the
-    # run's end is seen.
-    assert storm[0] - max(first, quiet_from) < cooldown
+    # demands (on a busy machine, the loop itself may be late); the last
+    # comes after the storm's last notification, so the run's end is seen.
+    assert storm[0] - max(first, quiet_from) < cooldown / 2 + lag.worst
     assert storm[-1] >= last
     assert hass.states.get(PROGRESS).state == "unknown"
 
