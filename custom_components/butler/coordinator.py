@@ -402,7 +402,9 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         drops a call that arrives while a read outlasts its cooldown: with
         a slow server, the end of a burst would be lost.)
         """
-        if isinstance(self.last_exception, ConfigEntryAuthFailed):
+        if not self.last_update_success and isinstance(
+            self.last_exception, ConfigEntryAuthFailed
+        ):
             # A refused token stays refused until reauthentication reloads
             # the entry; notifications are no reason to ask again.
             return
