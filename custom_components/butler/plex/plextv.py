@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from itertools import islice
 import json
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -23,14 +24,16 @@ from .exceptions import (
     PlexPinExpiredError,
     PlexResponseError,
 )
-from .models import as_bool, as_int, as_str
+from .models import as_bool, as_int, as_str, as_text
 
 PLEX_TV_URL: Final = "https://plex.tv"
 PLEX_APP_URL: Final = "https://app.plex.tv"
 # plex.tv's PINs live 30 minutes when "strong"; when it does not say, the
 # caller still stops asking after this long.
 DEFAULT_PIN_LIFETIME: Final = 1800
-# An account has a handful of devices; a list this long is not plex.tv's.
+# An account has a handful of devices, a device a handful of connections;
+# longer lists are not plex.tv's and are cut (owned servers and usable
+# connections are picked first, so the cut never loses them).
 MAX_RESOURCES: Final = 500
 MAX_CONNECTIONS: Final = 50
 
@@ -92,19 +95,22 @@ class PlexConnection:
             return None
         try:
             url = URL(uri)
+            # yarl decodes an international host name only when asked for
+            # it; one that does not decode raises UnicodeError here.
+            scheme, host, port = url.scheme, url.host, url.port
         except ValueError:
             return None
         if (
-            url.scheme not in ("http", "https")
-            or not url.host
-            or url.port is None
-            or not 0 < url.port < 65536
+            scheme not in ("http", "https")
+            or not host
+            or port is None
+            or not 0 < port < 65536
         ):
             return None
         return cls(
-            host=url.host,
-            port=url.port,
-            ssl=url.scheme == "https",
+            host=host,
+            port=port,
+            ssl=scheme == "https",
             local=as_bool(data.get("local")),
             relay=as_bool(data.get("relay")),
             ipv6=as_bool(data.get("IPv6")),
@@ -146,30 +152,42 @@ class PlexResource:
         identifier = as_str(data.get("clientIdentifier"))
         if identifier is None:
             return None
-        provides = as_str(data.get("provides")) or ""
         raw_connections = data.get("connections")
         if not isinstance(raw_connections, list):
             raw_connections = []
-        connections = (
-            PlexConnection.from_json(item) for item in raw_connections[:MAX_CONNECTIONS]
-        )
+        connections = (PlexConnection.from_json(item) for item in raw_connections)
         return cls(
-            name=as_str(data.get("name")) or identifier,
+            name=as_text(data.get("name")) or identifier,
             client_identifier=identifier,
             owned=as_bool(data.get("owned")),
-            is_server="server" in provides.split(","),
+            is_server=_provides_server(data),
             https_required=as_bool(data.get("httpsRequired")),
-            connections=tuple(c for c in connections if c is not None),
+            connections=tuple(
+                islice((c for c in connections if c is not None), MAX_CONNECTIONS)
+            ),
             access_token=as_str(data.get("accessToken")),
         )
 
 
 def parse_resources(data: Any) -> list[PlexResource]:
-    """The devices in plex.tv's resources answer (a JSON list)."""
+    """The devices in plex.tv's resources answer (a JSON list), owned servers first.
+
+    The owned servers are picked from the whole list before it is cut, so
+    however many devices come before it, the server someone owns is offered.
+    """
     if not isinstance(data, list):
         raise PlexResponseError("the resources are not a list")
-    resources = (PlexResource.from_json(item) for item in data[:MAX_RESOURCES])
-    return [resource for resource in resources if resource is not None]
+    owned_first = sorted(
+        (item for item in data if isinstance(item, dict)),
+        key=lambda item: not (as_bool(item.get("owned")) and _provides_server(item)),
+    )
+    resources = (PlexResource.from_json(item) for item in owned_first)
+    return list(islice((r for r in resources if r is not None), MAX_RESOURCES))
+
+
+def _provides_server(data: dict[str, Any]) -> bool:
+    """Whether a device is a Plex Media Server ("provides" lists "server")."""
+    return "server" in (as_str(data.get("provides")) or "").split(",")
 
 
 class PlexTvClient:
