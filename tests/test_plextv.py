@@ -21,7 +21,6 @@ from custom_components.butler.plex import (
     PlexTvClient,
 )
 from custom_components.butler.plex.plextv import (
-    MAX_CONNECTIONS,
     MAX_RESOURCES,
     parse_resources,
 )
@@ -237,9 +236,7 @@ def test_an_address_that_does_not_decode_is_skipped() -> None:
                 "clientIdentifier": "srv",
                 "provides": "server",
                 "owned": True,
-                # More bad connections than are ever kept: the good one
-                # after them still is.
-                "connections": bad * MAX_CONNECTIONS + [good],
+                "connections": [*bad, good, *bad],
             }
         ]
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 import json
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -31,11 +31,14 @@ PLEX_APP_URL: Final = "https://app.plex.tv"
 # plex.tv's PINs live 30 minutes when "strong"; when it does not say, the
 # caller still stops asking after this long.
 DEFAULT_PIN_LIFETIME: Final = 1800
-# An account has a handful of devices, a device a handful of connections;
-# longer lists are not plex.tv's and are cut (owned servers and usable
-# connections are picked first, so the cut never loses them).
+# An account has a handful of devices, a server a handful of connections
+# (local and remote, HTTP and HTTPS, IPv4 and IPv6, the relay); longer
+# lists are not plex.tv's and are cut, owned servers picked first so that
+# the cut never loses one. Reading a connection that is no address can
+# cost 50 µs (a host name that does not decode), so the cuts also bound
+# the time a hostile answer can take.
 MAX_RESOURCES: Final = 500
-MAX_CONNECTIONS: Final = 50
+MAX_CONNECTIONS: Final = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +158,16 @@ class PlexResource:
         raw_connections = data.get("connections")
         if not isinstance(raw_connections, list):
             raw_connections = []
-        connections = (PlexConnection.from_json(item) for item in raw_connections)
+        connections = (
+            PlexConnection.from_json(item) for item in raw_connections[:MAX_CONNECTIONS]
+        )
         return cls(
             name=as_text(data.get("name")) or identifier,
             client_identifier=identifier,
             owned=as_bool(data.get("owned")),
             is_server=_provides_server(data),
             https_required=as_bool(data.get("httpsRequired")),
-            connections=tuple(
-                islice((c for c in connections if c is not None), MAX_CONNECTIONS)
-            ),
+            connections=tuple(c for c in connections if c is not None),
             access_token=as_str(data.get("accessToken")),
         )
 
@@ -177,12 +180,24 @@ def parse_resources(data: Any) -> list[PlexResource]:
     """
     if not isinstance(data, list):
         raise PlexResponseError("the resources are not a list")
-    owned_first = sorted(
-        (item for item in data if isinstance(item, dict)),
-        key=lambda item: not (as_bool(item.get("owned")) and _provides_server(item)),
+    # Every device is looked at, so the test is cheap for the many that are
+    # not owned: a hostile answer of a million devices takes a fraction of
+    # a second, not seconds.
+    owned = [
+        item
+        for item in data
+        if isinstance(item, dict)
+        and item.get("owned")
+        and as_bool(item.get("owned"))
+        and _provides_server(item)
+    ]
+    picked = {id(item) for item in owned}
+    others = (item for item in data if id(item) not in picked)
+    resources = (
+        PlexResource.from_json(item)
+        for item in islice(chain(owned, others), MAX_RESOURCES)
     )
-    resources = (PlexResource.from_json(item) for item in owned_first)
-    return list(islice((r for r in resources if r is not None), MAX_RESOURCES))
+    return [resource for resource in resources if resource is not None]
 
 
 def _provides_server(data: dict[str, Any]) -> bool:
