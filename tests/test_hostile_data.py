@@ -11,8 +11,9 @@ from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import llm
 from homeassistant.helpers.json import json_bytes
-from homeassistant.setup import async_setup_component
 from plexsim import PlexSimulator
+
+from .test_voice import _tools
 
 ACTIVITY = "sensor.plex_server_butler_activity"
 EVENTS = "event.plex_server_butler_events"
@@ -53,18 +54,7 @@ async def test_a_huge_title_stays_short_everywhere(
     assert answer.startswith("The butler of Plex Server is working")
     assert len(answer) < 2 * MAX_TEXT
 
-    assert await async_setup_component(hass, "llm", {})
-    api = await llm.async_get_api(
-        hass,
-        llm.LLM_API_ASSIST,
-        llm.LLMContext(
-            platform="test",
-            context=Context(),
-            language="en",
-            assistant=conversation.DOMAIN,
-            device_id=None,
-        ),
-    )
+    api = await _tools(hass)
     status = await api.async_call_tool(
         llm.ToolInput(tool_name="butler__status", tool_args={})
     )
