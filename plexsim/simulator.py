@@ -1,7 +1,9 @@
 """A Plex Media Server stand-in for the butler API, served by aiohttp.
 
 It answers as a real 1.43 server does: XML unless the client asks for JSON,
-the HTML 401 without a valid token, start-all by the butler's rules, tasks
+the HTML 401 without a valid token, commands and errors as `text/html` (as
+the Plex API's OpenAPI description says, 403 for a setting it does not
+have), start-all by the butler's rules, tasks
 that run for a while and show as one butler activity. Tests switch on faults
 (down, hanging, 500s, 403s, HTML with 200, malformed or truncated bodies),
 for every path or only some, and change the task list.
@@ -32,6 +34,12 @@ UNAUTHORIZED_HTML = (
     "<html><head><title>Unauthorized</title></head>"
     "<body><h1>401 Unauthorized</h1></body></html>"
 )
+_REASONS = {
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    500: "Internal Server Error",
+}
 ERROR_PAGE_HTML = (
     "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
     "<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
@@ -165,6 +173,10 @@ class PlexSimulator:
         self.faults = Faults()
         self.traffic = Traffic()
         self.progress_interval = 1.0
+        # How the butler's run shows in the activities: a 1.43 server's
+        # words, which tests change to what other versions might send.
+        self.activity_type = "butler"
+        self.activity_title = "Butler tasks"
         self.sockets: set[web.WebSocketResponse] = set()
         self._sockets_changed = asyncio.Condition()
         self._started_at: dict[str, float] = {}
@@ -338,10 +350,10 @@ class PlexSimulator:
         current = self.tasks.get(next(iter(self.running)))
         return {
             "uuid": self._run_id,
-            "type": "butler",
+            "type": self.activity_type,
             "cancellable": False,
             "userID": 1,
-            "title": "Butler tasks",
+            "title": self.activity_title,
             "subtitle": (current.title or current.name) if current else None,
             "progress": self.progress,
         }
@@ -484,7 +496,7 @@ class PlexSimulator:
         if faults.applies_to(request.path):
             await faults.wait_unless_slow()
             if faults.server_error:
-                return web.Response(status=500, text="Internal Server Error")
+                return error_page(500)
             if faults.forbidden:
                 return web.Response(
                     status=403, text=UNAUTHORIZED_HTML, content_type="text/html"
@@ -597,22 +609,22 @@ class PlexSimulator:
 
     async def _start_all(self, request: web.Request) -> web.Response:
         self.start_all()
-        return web.Response()
+        return done()
 
     async def _stop_all(self, request: web.Request) -> web.Response:
         self.stop_all()
-        return web.Response()
+        return done()
 
     async def _start_one(self, request: web.Request) -> web.Response:
         name = request.match_info["task"]
         if name not in self.tasks:
-            return web.Response(status=404)
-        return web.Response(status=200 if self.start_task(name) else 202)
+            return error_page(404)
+        return done(200 if self.start_task(name) else 202)
 
     async def _stop_one(self, request: web.Request) -> web.Response:
         if not self.stop_task(request.match_info["task"]):
-            return web.Response(status=404)
-        return web.Response()
+            return error_page(404)
+        return done()
 
     async def _activities(self, request: web.Request) -> web.Response:
         items: list[Attributes] = [self._activity()] if self.running else []
@@ -622,7 +634,7 @@ class PlexSimulator:
 
     async def _notifications(self, request: web.Request) -> web.StreamResponse:
         if self.faults.refuse_socket:
-            return web.Response(status=404, text="Not Found")
+            return error_page(404)
         websocket = web.WebSocketResponse(autoping=False)
         await websocket.prepare(request)
         self.sockets.add(websocket)
@@ -681,21 +693,41 @@ class PlexSimulator:
 
     async def _put_prefs(self, request: web.Request) -> web.Response:
         changes = {k: v for k, v in request.query.items() if k != "X-Plex-Token"}
-        if not changes or any(k not in self._settings for k in changes):
-            return web.Response(status=400, text="Bad Request")
+        if not changes:
+            return error_page(400)
+        if any(k not in self._settings for k in changes):
+            # As the Plex API's OpenAPI description says: 403, like a
+            # refused token.
+            return error_page(403)
         for key, value in changes.items():
             setting = self._settings[key]
             if setting.type == "bool":
                 lowered = value.strip().lower()
                 if lowered not in _TRUE | _FALSE:
-                    return web.Response(status=400, text="Bad Request")
+                    return error_page(400)
                 setting.value = "1" if lowered in _TRUE else "0"
                 task = self.tasks.get(key.removeprefix("ButlerTask"))
                 if task is not None:
                     task.enabled = setting.value == "1"
             else:
                 setting.value = value
-        return web.Response()
+        return done()
+
+
+def done(status: int = 200) -> web.Response:
+    """A command's answer: empty, and called HTML, as Plex's are."""
+    return web.Response(status=status, content_type="text/html")
+
+
+def error_page(status: int) -> web.Response:
+    """An error as Plex answers it: a small HTML page, whatever was asked for."""
+    title = f"{status} {_REASONS[status]}"
+    return web.Response(
+        status=status,
+        text=f"<html><head><title>{_REASONS[status]}</title></head>"
+        f"<body><h1>{title}</h1></body></html>",
+        content_type="text/html",
+    )
 
 
 async def _truncate(

@@ -51,3 +51,26 @@ async def test_running_follows_the_server(
     async_fire_time_changed(hass)
     await settle(hass)
     assert hass.states.get(RUNNING).state == STATE_OFF
+
+
+@pytest.mark.parametrize("kind", ["butler", "butler.backup.database"])
+async def test_a_butler_run_by_any_butler_type(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    kind: str,
+) -> None:
+    """Which type a Plex version gives the run is not known: `butler.*` counts."""
+    simulator.activity_type = kind
+    simulator.start_task("OptimizeDatabase")
+    await init_integration.runtime_data.async_refresh()
+    assert hass.states.get(RUNNING).state == STATE_ON
+
+
+async def test_other_activities_are_not_the_butler(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    simulator.activity_type = "library.refresh.items"
+    simulator.start_task("RefreshLibraries")
+    await init_integration.runtime_data.async_refresh()
+    assert hass.states.get(RUNNING).state == STATE_OFF

@@ -19,6 +19,7 @@ from custom_components.butler.plex import (
     PlexClient,
     PlexConnectionError,
     PlexResponseError,
+    PlexSettingRefusedError,
     PlexTaskNotFoundError,
     StartResult,
     StopResult,
@@ -30,7 +31,14 @@ from custom_components.butler.plex.client import (
     parse_activities,
     parse_tasks,
 )
-from custom_components.butler.plex.models import Setting, as_bool, as_int
+from custom_components.butler.plex.models import (
+    MAX_TEXT,
+    Activity,
+    Setting,
+    as_bool,
+    as_int,
+    parse_enum_values,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "http://plex.local:32400"
@@ -289,6 +297,122 @@ async def test_set_setting(
     await client.async_set_setting("ButlerStartHour", 3)
     with pytest.raises(PlexResponseError, match="Nope"):
         await client.async_set_setting("Nope", "1")
+
+
+@pytest.mark.parametrize(
+    ("read_status", "error"),
+    [
+        (200, PlexSettingRefusedError),
+        (401, PlexAuthenticationError),
+        (403, PlexAuthenticationError),
+        (404, PlexResponseError),
+    ],
+)
+async def test_a_refused_write_asks_whether_the_token_is_fine(
+    client: PlexClient,
+    aioclient_mock: AiohttpClientMocker,
+    read_status: int,
+    error: type[Exception],
+) -> None:
+    """Plex answers 403 for a setting it lacks too: one read tells which it is."""
+    aioclient_mock.put(f"{BASE}/:/prefs?Gone=1", status=403)
+    aioclient_mock.get(f"{BASE}/", status=read_status, text="<MediaContainer/>")
+    with pytest.raises(error) as err:
+        await client.async_set_setting("Gone", 1)
+    assert type(err.value) is error
+    assert [(method, str(url)) for method, url, *_ in aioclient_mock.mock_calls] == [
+        ("PUT", f"{BASE}/:/prefs?Gone=1"),
+        ("GET", f"{BASE}/"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "call"),
+    [
+        ("post", lambda client: client.async_start_all()),
+        ("delete", lambda client: client.async_stop_all()),
+        ("put", lambda client: client.async_set_setting("ButlerStartHour", 3)),
+    ],
+    ids=["start_all", "stop_all", "set_setting"],
+)
+async def test_an_empty_html_answer_is_success(
+    client: PlexClient,
+    aioclient_mock: AiohttpClientMocker,
+    method: str,
+    call: Callable[[PlexClient], Awaitable[None]],
+) -> None:
+    # Plex calls its commands' empty answers text/html.
+    getattr(aioclient_mock, method)(
+        re.compile(f"^{BASE}/"), text="", headers={"Content-Type": "text/html"}
+    )
+    await call(client)
+
+
+@pytest.mark.parametrize(
+    ("kind", "butler"),
+    [
+        ("butler", True),
+        ("butler.backup", True),
+        ("butler.", True),
+        ("butlers", False),
+        ("media.generate.intros", False),
+        ("Butler", False),
+        (None, False),
+    ],
+)
+def test_a_butler_run_by_its_type(kind: str | None, butler: bool) -> None:
+    assert Activity.from_item({"type": kind}).is_butler is butler
+
+
+@pytest.mark.parametrize(
+    ("enum_values", "options"),
+    [
+        (
+            "0:Never|1:As a scheduled task",
+            (("0", "Never"), ("1", "As a scheduled task")),
+        ),
+        ("0:Never|garbage|:|2:", (("0", "Never"),)),
+        ("garbage|||:::|", ()),
+        (" 1 : Soon |1:Again|2: ", (("1", "Soon"),)),
+        ("5:Five: or more", (("5", "Five: or more"),)),
+        (f"{'9' * (MAX_TEXT + 1)}:Too long a value|3:Fine", (("3", "Fine"),)),
+        (
+            "|".join(f"{n}:n" for n in range(1000)),
+            tuple((str(n), "n") for n in range(100)),
+        ),
+        (None, ()),
+        (7, ()),
+    ],
+)
+def test_only_value_and_words_pairs_are_options(
+    enum_values: Any, options: tuple[tuple[str, str], ...]
+) -> None:
+    assert parse_enum_values(enum_values) == options
+
+
+def test_the_servers_text_is_cut_and_its_names_kept_whole() -> None:
+    huge = "x" * 100_000
+    activity = Activity.from_item({"type": "butler", "title": huge, "subtitle": huge})
+    assert activity.title is not None
+    assert len(activity.title) == MAX_TEXT
+    assert activity.title.endswith("…")
+    assert activity.subtitle == activity.title
+    (task,) = parse_tasks(
+        {
+            "ButlerTask": [
+                {"name": "Fine", "title": huge, "description": huge},
+                # A name is sent back to the server: it is never cut, and
+                # one longer than any Plex name is not a task.
+                {"name": huge},
+            ]
+        }
+    )
+    assert (len(task.title or ""), len(task.description or "")) == (MAX_TEXT,) * 2
+    assert Setting.from_item({"id": huge}) is None
+    setting = Setting.from_item({"id": "A", "label": huge, "enumValues": f"1:{huge}"})
+    assert setting is not None
+    assert len(setting.label or "") == MAX_TEXT
+    assert len(setting.options[0][1]) == MAX_TEXT
 
 
 @pytest.mark.parametrize("status", [401, 403])

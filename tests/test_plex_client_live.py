@@ -16,6 +16,7 @@ from custom_components.butler.plex import (
     PlexConnectionClosedError,
     PlexConnectionError,
     PlexResponseError,
+    PlexSettingRefusedError,
     PlexTaskNotFoundError,
     StartResult,
     StopResult,
@@ -107,8 +108,48 @@ async def test_commands(session: aiohttp.ClientSession, sim: PlexSimulator) -> N
     assert not next(
         t for t in await client.async_get_tasks() if t.name == "OptimizeDatabase"
     ).enabled
-    with pytest.raises(PlexResponseError, match="400"):
+
+
+async def test_commands_answer_empty_html(
+    session: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    """Plex calls its empty command answers and its error pages text/html."""
+    headers = {"X-Plex-Token": TOKEN}
+    async with session.post(
+        f"http://127.0.0.1:{sim.port}/butler", headers=headers
+    ) as response:
+        assert (response.status, response.content_type) == (200, "text/html")
+        assert await response.read() == b""
+    async with session.post(
+        f"http://127.0.0.1:{sim.port}/butler/MakeCoffee", headers=headers
+    ) as response:
+        assert (response.status, response.content_type) == (404, "text/html")
+        assert "<h1>404 Not Found</h1>" in await response.text()
+    # The client reads the empty HTML as success, and the error page as failure.
+    await _client(session, sim).async_stop_all()
+    with pytest.raises(PlexResponseError, match="answered 400"):
+        await _client(session, sim).async_set_setting(
+            "ButlerTaskOptimizeDatabase", "perhaps"
+        )
+
+
+async def test_a_setting_the_server_lacks(
+    session: aiohttp.ClientSession, sim: PlexSimulator
+) -> None:
+    """Plex answers 403 for it, as for a refused token; one small read tells which."""
+    client = _client(session, sim)
+    with pytest.raises(PlexSettingRefusedError) as err:
         await client.async_set_setting("NoSuchSetting", True)
+    assert err.value.setting == "NoSuchSetting"
+    assert [(r.method, r.path) for r in sim.requests] == [
+        ("PUT", "/:/prefs"),
+        ("GET", "/"),
+    ]
+    # When the server refuses the read as well, it is the token.
+    sim.faults.forbidden = True
+    with pytest.raises(PlexAuthenticationError):
+        await client.async_set_setting("ButlerStartHour", 3)
+    assert len(sim.requests) == 4
 
 
 async def test_odd_task_names_are_one_path_segment(

@@ -20,7 +20,10 @@ from custom_components.butler.plex import (
     PlexResponseError,
     PlexTvClient,
 )
-from custom_components.butler.plex.plextv import parse_resources
+from custom_components.butler.plex.plextv import (
+    MAX_RESOURCES,
+    parse_resources,
+)
 from plexsim import PlexSimulator
 from plexsim.plextv import PlexTvSimulator
 
@@ -196,7 +199,8 @@ def test_odd_devices_and_connections() -> None:
             },
         ]
     )
-    tv, server = resources
+    # Owned servers come first.
+    server, tv = resources
     assert tv == PlexResource(
         name="tv",
         client_identifier="tv",
@@ -218,13 +222,61 @@ def test_odd_devices_and_connections() -> None:
         parse_resources({"not": "a list"})
 
 
+def test_an_address_that_does_not_decode_is_skipped() -> None:
+    """An invalid international host name is one bad connection, not a crash."""
+    good = {"uri": "http://10.0.0.2:32400", "local": True}
+    bad = [
+        {"uri": "http://xn--zz:32400"},
+        {"uri": "https://xn--:32400"},
+        {"uri": "http://xn--ls8h.xn--zz:32400"},
+    ]
+    (server,) = parse_resources(
+        [
+            {
+                "clientIdentifier": "srv",
+                "provides": "server",
+                "owned": True,
+                "connections": [*bad, good, *bad],
+            }
+        ]
+    )
+    assert server.ordered_connections() == [
+        PlexConnection("10.0.0.2", 32400, False, True, False, False)
+    ]
+
+
+def test_owned_servers_are_picked_from_the_whole_list() -> None:
+    others = [
+        {"clientIdentifier": f"player-{n}", "provides": "player", "owned": True}
+        for n in range(5_000)
+    ] + [
+        {"clientIdentifier": f"shared-{n}", "provides": "server", "owned": False}
+        for n in range(4_999)
+    ]
+    mine = {"clientIdentifier": "mine", "provides": "client,server", "owned": "1"}
+    resources = parse_resources([*others, mine])
+    assert len(resources) == MAX_RESOURCES
+    assert resources[0].client_identifier == "mine"
+    # The rest keep plex.tv's order.
+    assert [r.client_identifier for r in resources[1:3]] == ["player-0", "player-1"]
+
+
 _JSON = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
     | st.floats()
     | st.text(max_size=20)
-    | st.sampled_from(["server", "1", "http://10.0.0.1:32400", "https://[::1]:1"]),
+    | st.sampled_from(
+        [
+            "server",
+            "1",
+            "http://10.0.0.1:32400",
+            "https://[::1]:1",
+            "http://xn--zz:32400",
+            "https://xn--:1",
+        ]
+    ),
     lambda children: (
         st.lists(children, max_size=5)
         | st.dictionaries(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -9,6 +11,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.butler.const import DOMAIN, KNOWN_BEHAVIOURS, MAX_BEHAVIOURS
 from homeassistant.components.select import (
     ATTR_OPTION,
     ATTR_OPTIONS,
@@ -17,11 +20,12 @@ from homeassistant.components.select import (
 )
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from plexsim import PlexSimulator
 from plexsim.catalog import SimSetting
 
-from .conftest import set_fault
+from .conftest import butler_records, set_fault
 
 START = "select.plex_server_maintenance_window_start"
 END = "select.plex_server_maintenance_window_end"
@@ -127,3 +131,129 @@ async def test_unavailable_while_settings_cannot_be_read(
         await _select(hass, START, "03:00")
     await init_integration.runtime_data.async_refresh()
     assert hass.states.get(START).state == STATE_UNAVAILABLE
+
+
+async def test_only_options_the_server_pairs_with_words(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    simulator.add_setting(
+        SimSetting(
+            "GenerateBIFBehavior",
+            "int",
+            "0",
+            "0",
+            "Generate video preview thumbnails",
+            enum_values="0:Never|garbage|:|2:",
+        )
+    )
+    simulator.add_setting(
+        SimSetting(
+            "GarbageBehavior",
+            "int",
+            "0",
+            "0",
+            "Garbage",
+            enum_values="garbage|||:::|",
+        )
+    )
+    await init_integration.runtime_data.async_write_setting("LogVerbose", True)
+    previews = hass.states.get(PREVIEWS)
+    assert previews.attributes[ATTR_OPTIONS] == ["never"]
+    assert previews.state == "never"
+    writes = len(simulator.requests)
+    with pytest.raises(ServiceValidationError):
+        await _select(hass, PREVIEWS, "garbage")
+    assert len(simulator.requests) == writes
+    assert simulator.settings["GenerateBIFBehavior"] == "0"
+    # Options that make no sense at all: no select.
+    assert not [
+        entry
+        for entry in er.async_entries_for_config_entry(
+            entity_registry, init_integration.entry_id
+        )
+        if "GarbageBehavior" in entry.unique_id
+    ]
+
+
+async def test_a_flood_of_behaviour_settings_is_capped(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    entity_registry: er.EntityRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for number in range(10_000):
+        simulator.add_setting(
+            SimSetting(
+                f"Flood{number}Behavior",
+                "int",
+                "0",
+                "0",
+                f"Flood {number}",
+                enum_values="0:never|2:as soon as possible",
+            )
+        )
+    mock_config_entry.add_to_hass(hass)
+    started = time.perf_counter()
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    # With a select each it took 8 s on a 2-core machine.
+    assert time.perf_counter() - started < 4
+    selects = [
+        entry.unique_id
+        for entry in er.async_entries_for_config_entry(
+            entity_registry, mock_config_entry.entry_id
+        )
+        if entry.domain == SELECT_DOMAIN and "Behavior" in entry.unique_id
+    ]
+    assert len(selects) == MAX_BEHAVIOURS
+    # The server's real behaviour settings are kept, whatever comes with them.
+    assert {
+        f"{simulator.machine_identifier}_behaviour_{key}" for key in KNOWN_BEHAVIOURS
+    } <= set(selects)
+    assert hass.states.get(PREVIEWS).state == "scheduled"
+    await mock_config_entry.runtime_data.async_write_setting("LogVerbose", True)
+    warnings = [r for r in butler_records(caplog) if "behaviour settings" in r.message]
+    assert len(warnings) == 1
+    assert "10008 behaviour settings" in warnings[0].message
+
+
+async def test_a_setting_the_server_will_not_change(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+) -> None:
+    """Plex answers 403 for a setting it lacks: that is no refused token."""
+    simulator.remove_setting("GenerateBIFBehavior")
+    with pytest.raises(HomeAssistantError) as err:
+        await _select(hass, PREVIEWS, "never")
+    assert err.value.translation_key == "setting_refused"
+    assert err.value.translation_placeholders == {
+        "server": "Plex Server",
+        "setting": "GenerateBIFBehavior",
+    }
+    assert str(err.value).startswith(
+        'Plex Server would not change the setting "GenerateBIFBehavior".'
+    )
+    # Nothing else changes: no reauthentication, nothing unavailable.
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert init_integration.runtime_data.last_update_success
+    assert hass.states.get(START).state == "02:00"
+    assert hass.states.get(PREVIEWS).state == "scheduled"
+
+
+async def test_a_write_refused_with_the_token_asks_to_reauthenticate(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+) -> None:
+    set_fault(simulator, "forbidden")
+    with pytest.raises(HomeAssistantError) as err:
+        await _select(hass, PREVIEWS, "never")
+    assert err.value.translation_key == "invalid_auth"
+    await hass.async_block_till_done()
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["source"] == "reauth"

@@ -533,3 +533,37 @@ async def test_a_discovered_server_added_by_signing_in(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_PORT] == simulator.port
     assert result["data"][CONF_TOKEN] == simulator.token
+
+
+async def test_an_address_that_does_not_decode_is_skipped(
+    hass: HomeAssistant, simulator: PlexSimulator, plex_tv: PlexTvSimulator
+) -> None:
+    """An invalid international host name beside the server's good address."""
+    plex_tv.devices[0].connections = [
+        {"uri": "http://xn--zz:32400", "local": True},
+        {"uri": "https://xn--:32400", "local": True},
+        connection("http", "127.0.0.1", simulator.port, local=False),
+    ]
+    result = await _sign_in_and_allow(hass, plex_tv)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PORT] == simulator.port
+
+
+async def test_an_owned_server_listed_last_of_many(
+    hass: HomeAssistant, simulator: PlexSimulator, plex_tv: PlexTvSimulator
+) -> None:
+    mine = plex_tv.devices.pop(0)
+    plex_tv.devices.extend(
+        SimDevice(
+            name=f"Player {number}",
+            client_identifier=f"player-{number}",
+            owned=True,
+            access_token="",
+            provides="player",
+        )
+        for number in range(10_000)
+    )
+    plex_tv.devices.append(mine)
+    result = await _sign_in_and_allow(hass, plex_tv)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == simulator.machine_identifier

@@ -137,6 +137,11 @@ KNOWN_BEHAVIOURS: Final[dict[str, str]] = {
     "MusicAnalysisBehavior": "music_analysis",
 }
 OTHER_BEHAVIOUR: Final = "other_behaviour"
+# A real server has 8 behaviour settings. A settings answer with thousands
+# (a broken or hostile server) must not become thousands of selects, which
+# take seconds to set up and clutter the device page: beyond this many the
+# rest are left out, the known ones kept first, and a warning says so once.
+MAX_BEHAVIOURS: Final = 50
 # A behaviour option the server words (or values) like this is shown
 # translated, under this option; any other is shown in the server's words.
 KNOWN_BEHAVIOUR_OPTIONS: Final[dict[str, str]] = {

@@ -32,7 +32,9 @@ from .const import (
     EVENT_BUTLER_FINISHED,
     EVENT_BUTLER_STARTED,
     EVENT_TASK_STARTED,
+    KNOWN_BEHAVIOURS,
     LOGGER,
+    MAX_BEHAVIOURS,
     RESYNC_INTERVAL,
     SCAN_INTERVAL,
     SETTINGS_INTERVAL,
@@ -48,6 +50,7 @@ from .plex import (
     PlexClient,
     PlexConnectionError,
     PlexError,
+    PlexSettingRefusedError,
     PlexTaskNotFoundError,
     ServerInfo,
     Setting,
@@ -221,6 +224,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         self._scheduled: frozenset[str] = frozenset()
         self._schedule_settings: dict[str, Setting] = {}
         self._failing_reads: set[str] = set()
+        self._behaviours_capped = False
         self._settings_ok = False
         # Whether the next refresh reads the settings: at first, after a
         # write, after a failed read, and every SETTINGS_INTERVAL.
@@ -280,12 +284,15 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                 self._settings_due = settings is None
                 self._task_names = names
         if settings is not None:
-            self._schedule_settings = {
-                setting_id: setting
-                for setting_id, setting in settings.items()
-                if setting_id in (WINDOW_START, WINDOW_END)
-                or (setting_id.endswith(BEHAVIOUR_SUFFIX) and setting.options)
-            }
+            self._schedule_settings, left_out = _schedule_settings(settings)
+            if left_out and not self._behaviours_capped:
+                self._behaviours_capped = True
+                LOGGER.warning(
+                    "%s: the server lists %s behaviour settings; only %s get a select",
+                    self.config_entry.title,
+                    MAX_BEHAVIOURS + left_out,
+                    MAX_BEHAVIOURS,
+                )
             self._scheduled = frozenset(
                 task.name
                 for task in tasks
@@ -536,6 +543,9 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                 raise self._translated("invalid_auth") from err
             except PlexTaskNotFoundError as err:
                 task_gone = err
+            except PlexSettingRefusedError as err:
+                # The server is fine and the token too: only this write failed.
+                raise self._translated("setting_refused", setting=err.setting) from err
             except PlexError as err:
                 LOGGER.debug("%s: command failed: %s", self.config_entry.title, err)
                 raise self._translated("unexpected_response") from err
@@ -576,6 +586,32 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         except PlexError as err:
             LOGGER.debug("%s: update failed: %s", self.config_entry.title, err)
             raise UpdateFailed(**self._translation("unexpected_response")) from err
+
+
+def _schedule_settings(
+    settings: Mapping[str, Setting],
+) -> tuple[dict[str, Setting], int]:
+    """The settings selects show, and how many behaviour settings were left out.
+
+    The maintenance window, and the behaviour settings with options up to
+    `MAX_BEHAVIOURS`, the known ones first so that a flood of others cannot
+    push them out.
+    """
+    behaviours = sorted(
+        (
+            setting
+            for setting_id, setting in settings.items()
+            if setting_id.endswith(BEHAVIOUR_SUFFIX) and setting.options
+        ),
+        key=lambda setting: setting.id not in KNOWN_BEHAVIOURS,
+    )
+    picked = {
+        setting_id: setting
+        for setting_id, setting in settings.items()
+        if setting_id in (WINDOW_START, WINDOW_END)
+    }
+    picked.update((setting.id, setting) for setting in behaviours[:MAX_BEHAVIOURS])
+    return picked, max(len(behaviours) - MAX_BEHAVIOURS, 0)
 
 
 def _task_attributes(task: ButlerTask) -> dict[str, Any]:

@@ -18,9 +18,6 @@ from .entity import ButlerEntity
 # The coordinator does all the fetching.
 PARALLEL_UPDATES = 0
 
-# A state is at most 255 characters.
-_MAX_STATE = 255
-
 
 @dataclass(frozen=True, kw_only=True)
 class ButlerSensorEntityDescription(SensorEntityDescription):
@@ -34,8 +31,8 @@ def _activity_text(data: ButlerData) -> str | None:
     """The run in the server's words: its subtitle, else its title; nothing when idle."""
     if (activity := data.activity) is None:
         return None
-    text = activity.subtitle or activity.title
-    return text[:_MAX_STATE] if text else None
+    # The client cuts the server's text to what a state can hold.
+    return activity.subtitle or activity.title
 
 
 def _activity_attributes(data: ButlerData) -> Mapping[str, Any] | None:

@@ -230,9 +230,16 @@ async def test_prefs_and_schedule_settings(
     async with http.put("/:/prefs", params={"ButlerStartHour": "1"}, headers=AUTH) as r:
         assert r.status == 200
     assert sim.settings["ButlerStartHour"] == "1"
-    for bad in ({"Nope": "1"}, {"ButlerTaskBackupDatabase": "perhaps"}, {}):
+    # A setting the server lacks is 403, as the Plex API's OpenAPI
+    # description says; every error is a small HTML page.
+    for bad, status in (
+        ({"Nope": "1"}, 403),
+        ({"ButlerTaskBackupDatabase": "perhaps"}, 400),
+        ({}, 400),
+    ):
         async with http.put("/:/prefs", params=bad, headers=AUTH) as r:
-            assert r.status == 400
+            assert (r.status, r.content_type) == (status, "text/html")
+            assert f"<h1>{status} " in await r.text()
 
 
 async def test_request_log(http: aiohttp.ClientSession, sim: PlexSimulator) -> None:

@@ -11,6 +11,7 @@ from .exceptions import (
     PlexError,
     PlexPinExpiredError,
     PlexResponseError,
+    PlexSettingRefusedError,
     PlexTaskNotFoundError,
 )
 from .gdm import GDM_ADDRESS, GDM_WAIT, GdmServer, async_gdm_search, parse_gdm_answer
@@ -60,6 +61,7 @@ __all__ = [
     "PlexPinExpiredError",
     "PlexResource",
     "PlexResponseError",
+    "PlexSettingRefusedError",
     "PlexTaskNotFoundError",
     "PlexTvClient",
     "ServerIdentity",

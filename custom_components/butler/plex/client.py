@@ -25,6 +25,7 @@ from .exceptions import (
     PlexConnectionClosedError,
     PlexConnectionError,
     PlexResponseError,
+    PlexSettingRefusedError,
     PlexTaskNotFoundError,
 )
 from .models import (
@@ -140,11 +141,23 @@ class PlexClient:
         return await self._async_read("/:/prefs", parse_settings)
 
     async def async_set_setting(self, setting_id: str, value: bool | int | str) -> None:
-        """Change one server preference."""
+        """Change one server preference.
+
+        Plex answers 403 for a setting it does not have as well as for a
+        token it refuses, so a 403 is followed by one small read with the
+        same token: if that works, the server refused the setting
+        (`PlexSettingRefusedError`); if not, the token
+        (`PlexAuthenticationError`).
+        """
         text = str(value).lower() if isinstance(value, bool) else str(value)
         status, _ = await self._async_request(
-            "PUT", "/:/prefs", params={setting_id: text}
+            "PUT", "/:/prefs", params={setting_id: text}, forbidden_is_answer=True
         )
+        if status == 403:
+            checked, _ = await self._async_request("GET", "/")
+            if checked != 200:
+                raise PlexResponseError(f"GET / answered {checked}")
+            raise PlexSettingRefusedError(setting_id)
         if status >= 300:
             raise PlexResponseError(f"PUT /:/prefs for {setting_id} answered {status}")
 
@@ -274,8 +287,13 @@ class PlexClient:
         *,
         params: Mapping[str, str] | None = None,
         authenticated: bool = True,
+        forbidden_is_answer: bool = False,
     ) -> tuple[int, str]:
-        """Send one request; auth failures and server faults become exceptions."""
+        """Send one request; auth failures and server faults become exceptions.
+
+        With `forbidden_is_answer`, a 403 comes back to the caller, which
+        tells a refused token from a refused request.
+        """
         headers = dict(self._identity_headers)
         if authenticated:
             headers["X-Plex-Token"] = self._token
@@ -296,7 +314,7 @@ class PlexClient:
             ):
                 status = response.status
                 raw = await read_body(response, what)
-        if status in (401, 403):
+        if status == 401 or (status == 403 and not forbidden_is_answer):
             raise PlexAuthenticationError(f"{what} refused the token ({status})")
         if status >= 500:
             raise PlexConnectionError(f"{what} answered {status}")

@@ -26,6 +26,20 @@ class PlexResponseError(PlexError):
     """The server answered, but not with the data that was asked for."""
 
 
+class PlexSettingRefusedError(PlexResponseError):
+    """The server would not change a setting, although it accepts the token.
+
+    Plex answers a settings write with 403 both for a token it refuses and
+    for a setting it does not have; this is raised only after a read with
+    the same token worked, so it is never a refused token in disguise.
+    """
+
+    def __init__(self, setting: str) -> None:
+        """Remember which setting the server would not change."""
+        super().__init__(f"PUT /:/prefs: the server would not change {setting!r}")
+        self.setting = setting
+
+
 class PlexTaskNotFoundError(PlexError):
     """The server has no butler task by that name."""
 

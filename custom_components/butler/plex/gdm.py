@@ -14,7 +14,7 @@ import logging
 import socket
 from typing import Final
 
-from .models import as_int, as_str
+from .models import as_int, as_str, as_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def parse_gdm_answer(data: bytes, sender: tuple[str, int]) -> GdmServer | None:
         return None
     return GdmServer(
         machine_identifier=machine_identifier,
-        name=as_str(headers.get("name")) or machine_identifier,
+        name=as_text(headers.get("name")) or machine_identifier,
         host=sender[0],
         port=port_number,
         version=as_str(headers.get("version")),

@@ -18,6 +18,15 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 SCHEDULE_SETTING_PREFIX = "ButlerTask"
 # Plex's longest task interval is weeks; a century is not an interval.
 MAX_INTERVAL_DAYS = 36_500
+# Text from the server ends up in entity states (255 characters at most),
+# in attributes the recorder keeps (16 KB at most for all of an entity's),
+# in spoken answers and in LLM tool results. Plex's longest real text, a
+# task's description, is about 100 characters. At 255, any one text fits a
+# state, and an event's five texts stay far under 16 KB even at 4 bytes and
+# a JSON escape a character; cutting here, where the server's answer is
+# read, keeps every consumer safe without each cutting on its own.
+MAX_TEXT = 255
+_CUT = "…"
 
 
 def as_bool(value: Any, default: bool = False) -> bool:
@@ -71,6 +80,24 @@ def as_str(value: Any) -> str | None:
     return text or None
 
 
+def as_text(value: Any) -> str | None:
+    """Read an optional text meant for people, cut to `MAX_TEXT` characters."""
+    text = as_str(value)
+    if text is None or len(text) <= MAX_TEXT:
+        return text
+    return text[: MAX_TEXT - len(_CUT)].rstrip() + _CUT
+
+
+def as_name(value: Any) -> str | None:
+    """Read the server's name for something, which is sent back to it as it is.
+
+    A name cannot be cut without naming something else, and one longer than
+    any state is no Plex name: it reads as missing.
+    """
+    text = as_str(value)
+    return text if text is None or len(text) <= MAX_TEXT else None
+
+
 def readable_task_name(name: str) -> str:
     """Turn a task's code name into words: "ButlerTaskGenerateIntroMarkers" → "Generate intro markers"."""
     bare = name.removeprefix(SCHEDULE_SETTING_PREFIX) or name
@@ -78,7 +105,9 @@ def readable_task_name(name: str) -> str:
     if not words:
         return name
     first, *rest = words
-    return " ".join([first, *(w if w.isupper() else w.lower() for w in rest)])
+    readable = " ".join([first, *(w if w.isupper() else w.lower() for w in rest)])
+    # Words between the capitals can make a long name longer still.
+    return as_text(readable) or name
 
 
 class StartResult(StrEnum):
@@ -111,7 +140,7 @@ class ServerIdentity:
             return None
         return cls(
             machine_identifier=machine_identifier,
-            version=as_str(data.get("version")),
+            version=as_text(data.get("version")),
             claimed=as_bool(data.get("claimed")),
         )
 
@@ -134,10 +163,10 @@ class ServerInfo:
             return None
         return cls(
             machine_identifier=machine_identifier,
-            friendly_name=as_str(data.get("friendlyName")) or "Plex Media Server",
-            version=as_str(data.get("version")),
-            platform=as_str(data.get("platform")),
-            platform_version=as_str(data.get("platformVersion")),
+            friendly_name=as_text(data.get("friendlyName")) or "Plex Media Server",
+            version=as_text(data.get("version")),
+            platform=as_text(data.get("platform")),
+            platform_version=as_text(data.get("platformVersion")),
         )
 
 
@@ -165,7 +194,7 @@ class ButlerTask:
     @classmethod
     def from_item(cls, data: dict[str, Any]) -> ButlerTask | None:
         """Build from one ButlerTask entry; None when it has no usable name."""
-        name = as_str(data.get("name"))
+        name = as_name(data.get("name"))
         if name is None:
             return None
         return cls(
@@ -175,8 +204,8 @@ class ButlerTask:
                 data.get("interval"), minimum=0, maximum=MAX_INTERVAL_DAYS
             ),
             schedule_randomized=as_bool(data.get("scheduleRandomized")),
-            title=as_str(data.get("title")),
-            description=as_str(data.get("description")),
+            title=as_text(data.get("title")),
+            description=as_text(data.get("description")),
         )
 
 
@@ -193,8 +222,14 @@ class Activity:
 
     @property
     def is_butler(self) -> bool:
-        """Whether this is the butler's run (one activity for the whole run)."""
-        return self.type == "butler"
+        """Whether this is the butler's run (one activity for the whole run).
+
+        A 1.43 server calls it `butler`; which type other versions use is not
+        known, so `butler.<something>` counts too.
+        """
+        return self.type is not None and (
+            self.type == "butler" or self.type.startswith("butler.")
+        )
 
     @classmethod
     def from_item(cls, data: dict[str, Any]) -> Activity:
@@ -202,8 +237,8 @@ class Activity:
         return cls(
             uuid=as_str(data.get("uuid")),
             type=as_str(data.get("type")),
-            title=as_str(data.get("title")),
-            subtitle=as_str(data.get("subtitle")),
+            title=as_text(data.get("title")),
+            subtitle=as_text(data.get("subtitle")),
             # -1 is the server's "cannot tell"; like anything else outside 0 to 100
             # it reads as unknown.
             progress=as_int(data.get("progress"), minimum=0, maximum=100),
@@ -231,7 +266,7 @@ class Setting:
     @classmethod
     def from_item(cls, data: dict[str, Any]) -> Setting | None:
         """Build from one Setting entry; None when it has no id."""
-        setting_id = as_str(data.get("id"))
+        setting_id = as_name(data.get("id"))
         if setting_id is None:
             return None
         value = data.get("value")
@@ -241,7 +276,7 @@ class Setting:
             type=as_str(data.get("type")),
             value=_setting_text(value),
             default=_setting_text(default),
-            label=as_str(data.get("label")),
+            label=as_text(data.get("label")),
             options=parse_enum_values(data.get("enumValues")),
         )
 
@@ -253,17 +288,19 @@ _MAX_OPTIONS = 100
 def parse_enum_values(value: Any) -> tuple[tuple[str, str], ...]:
     """Read `enumValues` ("0:Never|1:As a scheduled task|…") as (value, words) pairs.
 
-    A part without a colon is its own label; empty values, repeated values
-    and absurdly long lists are dropped.
+    Only a `value:words` part with both halves is an option: a select offers
+    and writes nothing else, so a bare word, an empty half, a repeated value
+    or a list longer than any server's never reaches the server as a value.
     """
     if not isinstance(value, str):
         return ()
     options: dict[str, str] = {}
-    for part in value.split("|")[:_MAX_OPTIONS]:
-        key, sep, label = part.partition(":")
+    for part in value.split("|", _MAX_OPTIONS)[:_MAX_OPTIONS]:
+        key, _, label = part.partition(":")
         key = key.strip()
-        if key and key not in options:
-            options[key] = (label if sep else key).strip() or key
+        words = as_text(label)
+        if key and words and len(key) <= MAX_TEXT and key not in options:
+            options[key] = words
     return tuple(options.items())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from itertools import chain, islice
 import json
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -23,16 +24,21 @@ from .exceptions import (
     PlexPinExpiredError,
     PlexResponseError,
 )
-from .models import as_bool, as_int, as_str
+from .models import as_bool, as_int, as_str, as_text
 
 PLEX_TV_URL: Final = "https://plex.tv"
 PLEX_APP_URL: Final = "https://app.plex.tv"
 # plex.tv's PINs live 30 minutes when "strong"; when it does not say, the
 # caller still stops asking after this long.
 DEFAULT_PIN_LIFETIME: Final = 1800
-# An account has a handful of devices; a list this long is not plex.tv's.
+# An account has a handful of devices, a server a handful of connections
+# (local and remote, HTTP and HTTPS, IPv4 and IPv6, the relay); longer
+# lists are not plex.tv's and are cut, owned servers picked first so that
+# the cut never loses one. Reading a connection that is no address can
+# cost 50 µs (a host name that does not decode), so the cuts also bound
+# the time a hostile answer can take.
 MAX_RESOURCES: Final = 500
-MAX_CONNECTIONS: Final = 50
+MAX_CONNECTIONS: Final = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,19 +98,22 @@ class PlexConnection:
             return None
         try:
             url = URL(uri)
+            # yarl decodes an international host name only when asked for
+            # it; one that does not decode raises UnicodeError here.
+            scheme, host, port = url.scheme, url.host, url.port
         except ValueError:
             return None
         if (
-            url.scheme not in ("http", "https")
-            or not url.host
-            or url.port is None
-            or not 0 < url.port < 65536
+            scheme not in ("http", "https")
+            or not host
+            or port is None
+            or not 0 < port < 65536
         ):
             return None
         return cls(
-            host=url.host,
-            port=url.port,
-            ssl=url.scheme == "https",
+            host=host,
+            port=port,
+            ssl=scheme == "https",
             local=as_bool(data.get("local")),
             relay=as_bool(data.get("relay")),
             ipv6=as_bool(data.get("IPv6")),
@@ -146,7 +155,6 @@ class PlexResource:
         identifier = as_str(data.get("clientIdentifier"))
         if identifier is None:
             return None
-        provides = as_str(data.get("provides")) or ""
         raw_connections = data.get("connections")
         if not isinstance(raw_connections, list):
             raw_connections = []
@@ -154,10 +162,10 @@ class PlexResource:
             PlexConnection.from_json(item) for item in raw_connections[:MAX_CONNECTIONS]
         )
         return cls(
-            name=as_str(data.get("name")) or identifier,
+            name=as_text(data.get("name")) or identifier,
             client_identifier=identifier,
             owned=as_bool(data.get("owned")),
-            is_server="server" in provides.split(","),
+            is_server=_provides_server(data),
             https_required=as_bool(data.get("httpsRequired")),
             connections=tuple(c for c in connections if c is not None),
             access_token=as_str(data.get("accessToken")),
@@ -165,11 +173,36 @@ class PlexResource:
 
 
 def parse_resources(data: Any) -> list[PlexResource]:
-    """The devices in plex.tv's resources answer (a JSON list)."""
+    """The devices in plex.tv's resources answer (a JSON list), owned servers first.
+
+    The owned servers are picked from the whole list before it is cut, so
+    however many devices come before it, the server someone owns is offered.
+    """
     if not isinstance(data, list):
         raise PlexResponseError("the resources are not a list")
-    resources = (PlexResource.from_json(item) for item in data[:MAX_RESOURCES])
+    # Every device is looked at, so the test is cheap for the many that are
+    # not owned: a hostile answer of a million devices takes a fraction of
+    # a second, not seconds.
+    owned = [
+        item
+        for item in data
+        if isinstance(item, dict)
+        and item.get("owned")
+        and as_bool(item.get("owned"))
+        and _provides_server(item)
+    ]
+    picked = {id(item) for item in owned}
+    others = (item for item in data if id(item) not in picked)
+    resources = (
+        PlexResource.from_json(item)
+        for item in islice(chain(owned, others), MAX_RESOURCES)
+    )
     return [resource for resource in resources if resource is not None]
+
+
+def _provides_server(data: dict[str, Any]) -> bool:
+    """Whether a device is a Plex Media Server ("provides" lists "server")."""
+    return "server" in (as_str(data.get("provides")) or "").split(",")
 
 
 class PlexTvClient:
