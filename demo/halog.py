@@ -31,8 +31,8 @@ _DEPRECATION = re.compile(
     re.IGNORECASE,
 )
 # Home Assistant says this of every custom integration at every start.
-_EXPECTED = (
-    re.compile(r"^We found a custom integration butler which has not been tested"),
+_EVERY_START = re.compile(
+    r"^We found a custom integration butler which has not been tested"
 )
 
 
@@ -57,28 +57,30 @@ class LogRecord:
 
 def parse_log(text: str) -> list[LogRecord]:
     """Split a log into records; a line that starts none continues the last one."""
-    records: list[LogRecord] = []
+    heads: list[tuple[str, str, str]] = []
+    texts: list[list[str]] = []
     for line in text.splitlines():
         if head := _RECORD.match(line):
-            records.append(
-                LogRecord(head["when"], head["level"], head["logger"], head["message"])
-            )
+            heads.append((head["when"], head["level"], head["logger"]))
+            texts.append([head["message"]])
         elif _PYTHON_WARNING.match(line):
             # The name logging.captureWarnings would give it.
-            records.append(LogRecord("", "WARNING", "py.warnings", line))
-        elif records:
-            last = records[-1]
-            records[-1] = LogRecord(
-                last.when, last.level, last.logger, f"{last.text}\n{line}"
-            )
+            heads.append(("", "WARNING", "py.warnings"))
+            texts.append([line])
+        elif texts:
+            texts[-1].append(line)
         elif line.strip():
             # Before the first record: what the process printed while starting.
-            records.append(LogRecord("", "", "", line))
-    return records
+            heads.append(("", "", ""))
+            texts.append([line])
+    return [
+        LogRecord(when, level, logger, "\n".join(lines))
+        for (when, level, logger), lines in zip(heads, texts, strict=True)
+    ]
 
 
 def log_problems(text: str, secrets: Iterable[str] = ()) -> list[str]:
-    """What in a Home Assistant log must not be there, one line per record.
+    """What in a Home Assistant log must not be there, one entry per record.
 
     Any warning or error from or about the integration (a deprecation named
     as such), and any secret (a Plex token) wherever it appears. The
@@ -96,7 +98,7 @@ def log_problems(text: str, secrets: Iterable[str] = ()) -> list[str]:
         if (
             record.level in _SEVERE
             and record.about_us
-            and not any(allowed.match(record.text) for allowed in _EXPECTED)
+            and not _EVERY_START.match(record.text)
         ):
             kind = (
                 "deprecation"
