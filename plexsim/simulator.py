@@ -25,6 +25,8 @@ from aiohttp import WSMsgType, web
 from .catalog import SimSetting, SimTask, default_settings, default_tasks
 
 NOTIFICATIONS_PATH = "/:/websockets/notifications"
+# The simulator's own controls, for benchmarks that run it as a process.
+STORM_PATH = "/:/simulator/storm"
 
 UNAUTHORIZED_HTML = (
     "<html><head><title>Unauthorized</title></head>"
@@ -381,6 +383,28 @@ class PlexSimulator:
     def _notify(self, container: dict[str, Any]) -> None:
         self.send_raw(json.dumps({"NotificationContainer": container}))
 
+    async def storm(self, rate: float, seconds: float) -> tuple[float, float, int]:
+        """A busy server's notifications: a run whose progress is pushed `rate` times a second.
+
+        A library scan on a large server sends progress this fast. The run
+        starts (BackupDatabase) and its "updated" notifications go out for
+        `seconds`; then it ends, which is the storm's last notification.
+        Returns the monotonic times (shared by every process on the
+        machine) of its first and last notification, and how many were sent.
+        """
+        loop = asyncio.get_running_loop()
+        self.start_task("BackupDatabase")
+        first = loop.time()
+        sent = 0
+        tick = 0.01
+        while (elapsed := loop.time() - first) < seconds:
+            for _ in range(int(elapsed * rate) - sent):
+                self._notify_activity("updated")
+                sent += 1
+            await asyncio.sleep(tick)  # a server paces its own notifications
+        self.finish_all()
+        return first, loop.time(), sent + 2
+
     def send_raw(self, text: str) -> None:
         """Send one frame to every open notification socket, as it is."""
         for websocket in list(self.sockets):
@@ -440,6 +464,7 @@ class PlexSimulator:
         app.router.add_get("/:/prefs", self._get_prefs)
         app.router.add_put("/:/prefs", self._put_prefs)
         app.router.add_get(NOTIFICATIONS_PATH, self._notifications)
+        app.router.add_post(STORM_PATH, self._storm)
         return app
 
     @web.middleware
@@ -614,6 +639,16 @@ class PlexSimulator:
             self.sockets.discard(websocket)
             await self._note_sockets()
         return websocket
+
+    async def _storm(self, request: web.Request) -> web.Response:
+        """Control, not Plex: `POST /:/simulator/storm?rate=2000&seconds=5`, answered when it is over."""
+        try:
+            rate = float(request.query.get("rate", "2000"))
+            seconds = float(request.query.get("seconds", "5"))
+        except ValueError:
+            return web.Response(status=400, text="rate and seconds are numbers")
+        first, last, sent = await self.storm(rate, seconds)
+        return web.json_response({"first": first, "last": last, "sent": sent})
 
     async def _note_sockets(self) -> None:
         async with self._sockets_changed:

@@ -163,3 +163,51 @@ async def test_latency_with_polling(
         f"{interval:.0f} s: median {median(delays):.1f} s, worst {max(delays):.1f} s "
         f"over {len(delays)} starts and ends"
     )
+
+
+@pytest.mark.parametrize("notifications", ["a run pushing progress", "an idle server"])
+async def test_recovery_with_the_socket_up(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    notifications: str,
+) -> None:
+    """Truncated answers for 15 s while the socket stays open, then good ones again.
+
+    Real time throughout, real intervals: how long after the server answers
+    properly Home Assistant shows it available. While a run pushes its
+    progress (every second) the next notification shows it; an idle server
+    is found back by the normal 30 s poll.
+    """
+    loop = asyncio.get_running_loop()
+    await simulator.wait_for_sockets(1)
+    await hass.async_block_till_done()
+    states: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
+
+    @callback
+    def _seen(event: Event[EventStateChangedData]) -> None:
+        if (new := event.data["new_state"]) is not None:
+            states.put_nowait((loop.time(), new.state))
+
+    unsubscribe = async_track_state_change_event(hass, RUNNING, _seen)
+    simulator.faults.only_paths = frozenset({"/", "/butler", "/activities", "/:/prefs"})
+    simulator.faults.truncated = True
+    simulator.start_task("BackupDatabase")
+    if notifications == "an idle server":
+        # The run's start is the last notification; nothing else is pushed.
+        simulator.progress_interval = 3600
+    while (await states.get())[1] != "unavailable":
+        pass
+    await asyncio.sleep(15)
+    assert len(simulator.sockets) == 1
+    simulator.faults.truncated = False
+    fixed = loop.time()
+    async with asyncio.timeout(60):
+        while (seen := await states.get())[1] == "unavailable":
+            pass
+    unsubscribe()
+    print(
+        f"\nrecovery with the socket up, {notifications}: available "
+        f"{seen[0] - fixed:.1f} s after the server answered properly again "
+        f"(15 s of truncated answers before)"
+    )

@@ -269,3 +269,31 @@ async def found_by_gdm(
             CONF_PORT: port,
         },
     )
+
+
+class LoopLag:
+    """How late the event loop runs a callback, worst case, while it is watched.
+
+    A callback asks to run every `every` seconds; how much later than asked
+    it runs is the time the loop was busy with something else.
+    """
+
+    def __init__(self, every: float = 0.005) -> None:
+        self.every = every
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            asked = loop.time() + self.every
+            await asyncio.sleep(self.every)
+            self.worst = max(self.worst, loop.time() - asked)
+
+    def __enter__(self) -> LoopLag:
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()

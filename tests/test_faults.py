@@ -12,6 +12,7 @@ The real clock runs here: the client's short timeout has to expire.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 import logging
@@ -24,11 +25,13 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.butler.const import DOMAIN, SCAN_INTERVAL
+from custom_components.butler.const import DOMAIN, RESYNC_INTERVAL, SCAN_INTERVAL
+from custom_components.butler.coordinator import ButlerCoordinator
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.const import STATE_OFF, STATE_UNAVAILABLE
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 
@@ -309,3 +312,96 @@ async def test_task_gone(
     await _poll(hass)
     assert hass.states.get(BACKUP) is not None
     await COMMANDS[command](hass)
+
+
+async def _until(
+    hass: HomeAssistant, entity_id: str, wanted: Callable[[str], bool]
+) -> None:
+    """Wait (two seconds at most, on the real clock) for the entity's state."""
+    reached = asyncio.Event()
+
+    @callback
+    def _check(_: Event[EventStateChangedData] | None = None) -> None:
+        if (state := hass.states.get(entity_id)) is not None and wanted(state.state):
+            reached.set()
+
+    unsubscribe = async_track_state_change_event(hass, entity_id, _check)
+    _check()
+    try:
+        async with asyncio.timeout(2):
+            await reached.wait()
+    finally:
+        unsubscribe()
+
+
+async def _until_connected(coordinator: ButlerCoordinator) -> None:
+    """Wait (two seconds at most) until the coordinator knows its socket is up."""
+    connected = asyncio.Event()
+
+    @callback
+    def _check() -> None:
+        if coordinator.push_connected:
+            connected.set()
+
+    unsubscribe = coordinator.async_add_listener(_check)
+    _check()
+    try:
+        async with asyncio.timeout(2):
+            await connected.wait()
+    finally:
+        unsubscribe()
+
+
+@pytest.mark.parametrize("push", [True])
+@pytest.mark.parametrize("recovery", ["poll", "notification"])
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_socket_stays_up_while_http_fails(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+    recovery: str,
+) -> None:
+    """A server whose answers fail while its socket stays open, as during a backup.
+
+    It shows unavailable at the first notification it cannot answer for,
+    and available again within one normal poll of answering properly (or
+    at once, when a notification comes first), socket up or down.
+    """
+    coordinator = init_integration.runtime_data
+    await simulator.wait_for_sockets(1)
+    await settle(hass)
+    await _set_fault(simulator, fault, on=True)
+    # The server's own schedule starts a run; reading it fails.
+    simulator.start_task("BackupDatabase")
+    await _until(hass, RUNNING, STATE_UNAVAILABLE.__eq__)
+    await settle(hass)
+    assert len(butler_records(caplog)) == 1
+    _assert_no_traceback(caplog)
+    if fault == "refused":
+        assert not coordinator.push_connected
+    else:
+        # Only HTTP fails: the socket stays open.
+        assert len(simulator.sockets) == 1
+        assert coordinator.push_connected
+    if FAULTS[fault] != AUTH:
+        # While failing, it is polled at the normal interval, socket or not.
+        assert coordinator.update_interval == SCAN_INTERVAL
+
+    if FAULTS[fault] == AUTH or recovery == "poll" or fault == "refused":
+        await _recover(hass, simulator, fault)
+    else:
+        await _set_fault(simulator, fault, on=False)
+        # No poll is due: the run's next notification shows the server back.
+        simulator.finish_all()
+        await _until(hass, RUNNING, STATE_OFF.__eq__)
+    assert _state(hass, RUNNING) != STATE_UNAVAILABLE
+    assert _state(hass, BACKUP) != STATE_UNAVAILABLE
+    # Reauthentication reloads the entry: its new socket is the one open.
+    await simulator.wait_for_sockets(1)
+    await settle(hass)
+    coordinator = init_integration.runtime_data
+    await _until_connected(coordinator)
+    assert coordinator.last_update_success
+    assert coordinator.update_interval == RESYNC_INTERVAL

@@ -28,6 +28,13 @@ RESYNC_INTERVAL: Final = timedelta(minutes=5)
 # in Home Assistant within 30 minutes.
 SETTINGS_INTERVAL: Final = timedelta(minutes=30)
 
+# Notifications only say that activities changed; a busy server (a library
+# scan) sends thousands a second. Activities are read at most once per
+# 100 ms: the first notification of a quiet spell is read at once, and
+# whatever arrives meanwhile is read once the pause is over, so the last
+# state is always read.
+ACTIVITIES_COOLDOWN: Final = timedelta(milliseconds=100)
+
 # Reconnecting the notification socket backs off from 2 s to 5 minutes.
 RECONNECT_MIN: Final = timedelta(seconds=2)
 RECONNECT_MAX: Final = timedelta(minutes=5)

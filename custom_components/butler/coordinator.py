@@ -26,6 +26,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.loader import async_get_integration
 
 from .const import (
+    ACTIVITIES_COOLDOWN,
     BEHAVIOUR_SUFFIX,
     DOMAIN,
     EVENT_BUTLER_FINISHED,
@@ -231,6 +232,12 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         self._event_listeners: list[ButlerEventListener] = []
         self._activities_wanted = False
         self._activity_reader: asyncio.Task[None] | None = None
+        # Loop time before which activities are not read again.
+        self._next_activities_read = 0.0
+        # The data of the last refresh whose activities could be read: runs
+        # are told started or finished against it, so a failed read in
+        # between loses no event.
+        self._last_read: ButlerData | None = None
         self.push_connected = False
 
     @override
@@ -315,7 +322,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             activity=activity,
             current_task=self._current_task(data.tasks, activity),
         )
-        self._announce_changes(self.data, new)
+        self._announce_changes(new)
         return new
 
     def _current_task(
@@ -335,8 +342,10 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         started = [tasks[name] for name in self._started if name in tasks]
         return started[0] if len(started) == 1 else None
 
-    def _announce_changes(self, old: ButlerData | None, new: ButlerData) -> None:
-        if old is None or not old.activities_current:
+    def _announce_changes(self, new: ButlerData) -> None:
+        """Fire what changed since the last activities that could be read, once."""
+        old, self._last_read = self._last_read, new
+        if old is None:
             return
         if not old.running and new.running:
             self._emit(EVENT_BUTLER_STARTED, _run_attributes(new))
@@ -358,16 +367,45 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
     def async_set_push(self, connected: bool) -> None:
         """Poll slowly while the server pushes its activities, normally when not."""
         self.push_connected = connected
-        self.update_interval = RESYNC_INTERVAL if connected else SCAN_INTERVAL
+        self._pick_interval()
+
+    @callback
+    def _pick_interval(self) -> None:
+        """Resync slowly only while the socket is up and the server answers.
+
+        A server whose HTTP answers fail can keep its socket open (while a
+        backup holds the database, behind a hiccuping proxy): it is polled
+        at the normal interval until a refresh works again, so it shows
+        available within one interval of answering properly.
+        """
+        self.update_interval = (
+            RESYNC_INTERVAL
+            if self.push_connected and self.last_update_success
+            else SCAN_INTERVAL
+        )
+
+    @callback
+    @override
+    def _schedule_refresh(self) -> None:
+        """Schedule the next poll at the interval the server's health calls for."""
+        self._pick_interval()
+        super()._schedule_refresh()
 
     @callback
     def async_activities_changed(self) -> None:
         """The server says an activity changed: read them again, soon and once.
 
         Notifications are hints, whatever type a Plex version gives the
-        butler's run. A burst of them while a read is waiting or under way
-        costs one read more, not one each.
+        butler's run. The first of a quiet spell is read at once; a burst
+        costs one read per ACTIVITIES_COOLDOWN at most, and one more after
+        it, so the final state is always read. (Home Assistant's Debouncer
+        drops a call that arrives while a read outlasts its cooldown: with
+        a slow server, the end of a burst would be lost.)
         """
+        if isinstance(self.last_exception, ConfigEntryAuthFailed):
+            # A refused token stays refused until reauthentication reloads
+            # the entry; notifications are no reason to ask again.
+            return
         self._activities_wanted = True
         if self._activity_reader is None or self._activity_reader.done():
             self._activity_reader = self.config_entry.async_create_task(
@@ -385,20 +423,29 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         await super().async_shutdown()
 
     async def _async_read_activities(self) -> None:
+        loop = self.hass.loop
         while self._activities_wanted and self.data is not None:
+            if (pause := self._next_activities_read - loop.time()) > 0:
+                await asyncio.sleep(pause)
             self._activities_wanted = False
+            self._next_activities_read = (
+                loop.time() + ACTIVITIES_COOLDOWN.total_seconds()
+            )
+            if not self.last_update_success:
+                # The server failed its last refresh, and its socket says
+                # it is there: find out now, not at the next poll.
+                await self.async_refresh()
+                continue
             try:
                 async with self._lock:
                     activities = await self.client.async_get_activities()
-            except PlexAuthenticationError:
-                self.config_entry.async_start_reauth(self.hass)
-                return
             except PlexError as err:
                 LOGGER.debug(
                     "%s: reading activities failed: %s", self.config_entry.title, err
                 )
+                # A refresh shows what is wrong: unavailable, or reauthentication.
                 await self.async_refresh()
-                return
+                continue
             data = replace(self.data, activities_current=True)
             # Not async_set_updated_data: that would push the next resync
             # back with every progress notification.

@@ -32,6 +32,7 @@ class ButlerPushListener:
         self._coordinator = coordinator
         self._retry = RECONNECT_MIN
         self._failing = False
+        self._connected_before = False
 
     async def async_run(self) -> None:
         """Connect, listen, and reconnect with back-off, until cancelled."""
@@ -55,8 +56,17 @@ class ButlerPushListener:
         if self._failing:
             self._failing = False
             LOGGER.info("%s: live updates are back", coordinator.config_entry.title)
-        # Whatever changed while the socket was down is read now.
-        coordinator.async_activities_changed()
+        if not self._connected_before:
+            # Setup has just read everything; only a run that started
+            # meanwhile can be missing.
+            self._connected_before = True
+            coordinator.async_activities_changed()
+            return
+        # Back after the socket failed: whatever changed meanwhile (and
+        # whether the server answers again) is read now, in full.
+        coordinator.config_entry.async_create_background_task(
+            coordinator.hass, coordinator.async_refresh(), "butler resync"
+        )
 
     @callback
     def _on_notification(self, notification: ActivityNotification) -> None:
