@@ -15,11 +15,13 @@ from pathlib import Path
 import secrets
 import signal
 import subprocess
+import sys
 import time
 
 import aiohttp
 
 from .homeassistant import (
+    HA_NEXT_PYTHON,
     REPO,
     HomeAssistantApi,
     SimulatedPlex,
@@ -45,8 +47,14 @@ def _parse() -> argparse.Namespace:
     parser.add_argument(
         "--config",
         type=Path,
-        default=REPO / "config",
-        help="Home Assistant config folder",
+        help="Home Assistant config folder (default: config/, or config/ha-next/ "
+        "with --ha-next)",
+    )
+    parser.add_argument(
+        "--ha-next",
+        action="store_true",
+        help="run the newest Home Assistant release (.venv-ha-next) instead of "
+        "2026.10.4",
     )
     parser.add_argument(
         "--plex-host",
@@ -93,6 +101,11 @@ def _parse() -> argparse.Namespace:
     args = parser.parse_args()
     if args.plex_host and not args.plex_token:
         parser.error("--plex-host needs --plex-token (or PLEX_TOKEN)")
+    if args.ha_next and not HA_NEXT_PYTHON.exists():
+        parser.error("--ha-next needs .venv-ha-next: run scripts/setup")
+    if args.config is None:
+        # A folder a newer release has migrated cannot go back to an older one.
+        args.config = REPO / "config" / "ha-next" if args.ha_next else REPO / "config"
     return args
 
 
@@ -147,6 +160,7 @@ async def _run(args: argparse.Namespace) -> int:
             # Sign-in and GDM against the simulator: a development setting
             # no user can reach from the UI (README, Development).
             env=None if args.plex_host else _extras(args).development_settings(),
+            python=HA_NEXT_PYTHON if args.ha_next else sys.executable,
         )
         children.append(home_assistant)
         base_url = f"http://127.0.0.1:{HA_PORT}"

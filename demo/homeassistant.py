@@ -21,6 +21,22 @@ from yarl import URL
 
 REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "custom_components" / "butler"
+# The newest Home Assistant release (requirements_ha_next.txt, scripts/setup).
+HA_NEXT_PYTHON = REPO / ".venv-ha-next" / "bin" / "python"
+
+
+def home_assistant_version(python: str | Path) -> str:
+    """The version of the Home Assistant installed beside an interpreter."""
+    return subprocess.run(
+        [
+            str(python),
+            "-c",
+            "from homeassistant.const import __version__; print(__version__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 def prepare_config(
@@ -88,12 +104,19 @@ def _http_settings(port: int) -> dict[str, Any]:
 
 
 def start_home_assistant(
-    config_dir: Path, log_file: Path, env: Mapping[str, str] | None = None
+    config_dir: Path,
+    log_file: Path,
+    env: Mapping[str, str] | None = None,
+    python: str | Path = sys.executable,
 ) -> subprocess.Popen[bytes]:
-    """Start Home Assistant in its own process group, logging to a file."""
+    """Start Home Assistant in its own process group, logging to a file.
+
+    `python` is the interpreter of the virtualenv whose Home Assistant runs:
+    this one's (2026.10.4) or .venv-ha-next's (the newest release).
+    """
     log = log_file.open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "homeassistant", "-c", str(config_dir), "--skip-pip"],
+        [str(python), "-m", "homeassistant", "-c", str(config_dir), "--skip-pip"],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

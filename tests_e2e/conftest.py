@@ -14,6 +14,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from typing import Any
 import urllib.error
@@ -25,13 +26,13 @@ import pytest
 from demo.homeassistant import (
     REPO,
     SimulatedPlex,
+    home_assistant_version,
     prepare_config,
     start_home_assistant,
     start_simulator,
     stop,
 )
 
-ARTIFACTS = REPO / "artifacts" / "e2e"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -59,6 +60,8 @@ class Stack:
     plex_token: str
     config_dir: Path
     extras: SimulatedPlex
+    home_assistant: subprocess.Popen[bytes]
+    ha_log: Path
 
     @property
     def attic_token(self) -> str:
@@ -110,8 +113,37 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float) -
             time.sleep(0.2)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--ha-python",
+        default=sys.executable,
+        help="the Python of the virtualenv whose Home Assistant the suite starts "
+        "(default: this one's, 2026.10.4; .venv-ha-next/bin/python is the newest)",
+    )
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def ha_python(pytestconfig: pytest.Config) -> str:
+    python: str = pytestconfig.getoption("--ha-python")
+    return python
+
+
+@pytest.fixture(scope="session")
+def artifacts(ha_python: str) -> Path:
+    """This run's screenshots and logs: one folder per Home Assistant version.
+
+    Emptied first: each run's files, not an accumulation of runs.
+    """
+    folder = REPO / "artifacts" / "e2e" / home_assistant_version(ha_python)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, ha_python: str, artifacts: Path
+) -> Iterator[Stack]:
     """Start the simulator and Home Assistant, and stop them at the end."""
     config_dir = tmp_path_factory.mktemp("ha-config")
     ha_port, plex_port = _free_port(), _free_port()
@@ -123,9 +155,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )
     token = secrets.token_urlsafe(16)
     prepare_config(config_dir, ha_port)
-    # Each run's screenshots and logs, not an accumulation of runs.
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
+    ha_log = artifacts / "home-assistant.log"
     children: list[subprocess.Popen[bytes]] = []
     try:
         children.append(
@@ -133,21 +163,22 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 plex_port,
                 token,
                 task_duration=TASK_SECONDS,
-                log_file=ARTIFACTS / "plexsim.log",
+                log_file=artifacts / "plexsim.log",
                 extras=extras,
             )
         )
         children.append(
             start_home_assistant(
                 config_dir,
-                ARTIFACTS / "home-assistant.log",
+                ha_log,
                 env=extras.development_settings(),
+                python=ha_python,
             )
         )
         ha_url = f"http://127.0.0.1:{ha_port}"
         _wait_until_up(f"http://127.0.0.1:{plex_port}/identity", children[0], 30)
         _wait_until_up(f"{ha_url}/api/onboarding", children[1], 120)
-        yield Stack(ha_url, plex_port, token, config_dir, extras)
+        yield Stack(ha_url, plex_port, token, config_dir, extras, children[1], ha_log)
     finally:
         for child in reversed(children):
             stop(child)
@@ -182,7 +213,10 @@ def page(browser: Browser, stack: Stack) -> Iterator[Page]:
 
 
 @pytest.fixture
-def screenshot(page: Page, request: pytest.FixtureRequest) -> Iterator[None]:
+def screenshot(
+    page: Page, stack: Stack, artifacts: Path, request: pytest.FixtureRequest
+) -> Iterator[None]:
     """Save what the page shows at the end of each step, pass or fail."""
     yield
-    page.screenshot(path=ARTIFACTS / f"{request.node.name}.png")
+    if stack.home_assistant.poll() is None:
+        page.screenshot(path=artifacts / f"{request.node.name}.png")

@@ -5,12 +5,15 @@ The tests run in file order and share one browser tab.
 
 from __future__ import annotations
 
+from pathlib import Path
 import re
 
 from playwright.sync_api import Locator, Page, expect
 import pytest
 
-from .conftest import ARTIFACTS, Stack, poll_until
+from demo.halog import log_problems, parse_log
+
+from .conftest import Stack, poll_until
 
 pytestmark = pytest.mark.usefixtures("screenshot")
 
@@ -66,25 +69,28 @@ def test_02_pasting_a_wrong_token_shows_translated_error(
     ).to_be_visible()
 
 
-def test_03_sign_in_with_plex_adds_the_server(page: Page, stack: Stack) -> None:
+def test_03_sign_in_with_plex_adds_the_server(
+    page: Page, stack: Stack, artifacts: Path
+) -> None:
     """No token and no address: sign in, allow, pick the server."""
     _add_butler(page, stack)
     with page.expect_popup() as opened:
         page.get_by_text("Sign in with Plex", exact=True).click()
     sign_in = opened.value
     expect(sign_in.get_by_text("Allow", exact=True)).to_be_visible()
-    sign_in.screenshot(path=ARTIFACTS / "test_03_plex_sign_in.png")
-    sign_in.get_by_text("Allow", exact=True).click()
-    # The page sends the window back to Home Assistant, which closes it.
-    sign_in.wait_for_event("close")
+    sign_in.screenshot(path=artifacts / "test_03_plex_sign_in.png")
+    # The page sends the window back to Home Assistant, which closes it: fast
+    # enough that the close must be awaited from before the click.
+    with sign_in.expect_event("close"):
+        sign_in.get_by_text("Allow", exact=True).click()
     # The account owns two servers: it asks which.
     expect(page.get_by_text("Choose a server")).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "test_03_choose_a_server.png")
+    page.screenshot(path=artifacts / "test_03_choose_a_server.png")
     page.get_by_role("radio", name="Plex Server").check()
     page.get_by_role("button", name="Submit").click()
     # Home Assistant offers to name the new device: the server's friendly name.
     expect(page.get_by_role("textbox", name="Device name")).to_have_value("Plex Server")
-    page.screenshot(path=ARTIFACTS / "test_03_name_and_assign.png")
+    page.screenshot(path=artifacts / "test_03_name_and_assign.png")
     page.get_by_role("button", name="Skip and finish").click()
     expect(page.get_by_text("Butler for Plex", exact=True).first).to_be_visible()
 
@@ -95,7 +101,9 @@ def _open_device(page: Page, stack: Stack) -> None:
     expect(page.get_by_text("Plex Media Server").first).to_be_visible()
 
 
-def test_04_device_page_lists_the_entities(page: Page, stack: Stack) -> None:
+def test_04_device_page_lists_the_entities(
+    page: Page, stack: Stack, artifacts: Path
+) -> None:
     _open_device(page, stack)
     for name in (
         "Back up database",
@@ -105,7 +113,7 @@ def test_04_device_page_lists_the_entities(page: Page, stack: Stack) -> None:
     ):
         expect(page.get_by_text(name, exact=True).first).to_be_visible()
     # The README's picture of the product is this page (docs/device-page.png).
-    page.screenshot(path=ARTIFACTS / "device-page.png", full_page=True)
+    page.screenshot(path=artifacts / "device-page.png", full_page=True)
 
 
 def _butler_running(page: Page) -> Locator:
@@ -144,16 +152,16 @@ def _progress(page: Page) -> int | None:
 
 
 def test_05b_progress_rises_and_the_event_is_in_the_logbook(
-    page: Page, stack: Stack
+    page: Page, stack: Stack, artifacts: Path
 ) -> None:
     poll_until(lambda: _progress(page) is not None)
     first = _progress(page) or 0
     poll_until(lambda: (_progress(page) or 0) > first, timeout=30)
-    page.screenshot(path=ARTIFACTS / "test_05b_progress.png", full_page=True)
+    page.screenshot(path=artifacts / "test_05b_progress.png", full_page=True)
     page.goto(f"{stack.ha_url}/logbook")
     expect(page.get_by_text("Butler started").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Task started").first).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "test_05b_logbook.png", full_page=True)
+    page.screenshot(path=artifacts / "test_05b_logbook.png", full_page=True)
     _open_device(page, stack)
 
 
@@ -167,7 +175,9 @@ def test_06_toggle_a_schedule_switch(page: Page, stack: Stack) -> None:
     )
 
 
-def test_07_stop_all_from_developer_tools(page: Page, stack: Stack) -> None:
+def test_07_stop_all_from_developer_tools(
+    page: Page, stack: Stack, artifacts: Path
+) -> None:
     page.goto(f"{stack.ha_url}/developer-tools/action")
     page.get_by_text("YAML mode", exact=True).click()
     editor = page.locator(".cm-content").first
@@ -179,12 +189,14 @@ def test_07_stop_all_from_developer_tools(page: Page, stack: Stack) -> None:
     ).to_be_visible()  # the action's translated name
     page.get_by_role("button", name="Perform action").click()
     poll_until(lambda: not stack.butler_activities())
-    page.screenshot(path=ARTIFACTS / "test_07_action_performed.png")
+    page.screenshot(path=artifacts / "test_07_action_performed.png")
     _open_device(page, stack)
     expect(_butler_running(page)).to_have_text(NOT_RUNNING)
 
 
-def test_08_change_the_maintenance_window(page: Page, stack: Stack) -> None:
+def test_08_change_the_maintenance_window(
+    page: Page, stack: Stack, artifacts: Path
+) -> None:
     assert stack.plex_settings()["ButlerStartHour"] == "2"
     _open_device(page, stack)
     page.locator("hui-select-entity-row", has_text="Maintenance window start").locator(
@@ -194,10 +206,12 @@ def test_08_change_the_maintenance_window(page: Page, stack: Stack) -> None:
         "hui-select-entity-row", has_text="Maintenance window start"
     ).get_by_text("03:00", exact=True).click()
     poll_until(lambda: stack.plex_settings()["ButlerStartHour"] == "3")
-    page.screenshot(path=ARTIFACTS / "test_08_window.png", full_page=True)
+    page.screenshot(path=artifacts / "test_08_window.png", full_page=True)
 
 
-def test_09_pick_a_task_for_start_task(page: Page, stack: Stack) -> None:
+def test_09_pick_a_task_for_start_task(
+    page: Page, stack: Stack, artifacts: Path
+) -> None:
     page.goto(f"{stack.ha_url}/developer-tools/action")
     page.get_by_text("UI mode", exact=True).click()
     page.locator("ha-service-picker").click()
@@ -209,12 +223,14 @@ def test_09_pick_a_task_for_start_task(page: Page, stack: Stack) -> None:
         "Optimize database"
     )
     page.get_by_text("Optimize database", exact=True).first.click()
-    page.screenshot(path=ARTIFACTS / "test_09_task_picker.png", full_page=True)
+    page.screenshot(path=artifacts / "test_09_task_picker.png", full_page=True)
     page.get_by_role("button", name="Perform action").click()
     poll_until(lambda: any(stack.butler_activities()))
 
 
-def test_10_ask_assist_what_plex_is_doing(page: Page, stack: Stack) -> None:
+def test_10_ask_assist_what_plex_is_doing(
+    page: Page, stack: Stack, artifacts: Path
+) -> None:
     page.goto(f"{stack.ha_url}/lovelace/0")
     expect(page.locator("hui-root")).to_be_visible()
     page.keyboard.press("a")  # Home Assistant's shortcut for the Assist dialog
@@ -225,17 +241,17 @@ def test_10_ask_assist_what_plex_is_doing(page: Page, stack: Stack) -> None:
     expect(page.get_by_text(re.compile(r"The butler of Plex Server is"))).to_be_visible(
         timeout=20_000
     )
-    page.screenshot(path=ARTIFACTS / "test_10_assist.png", full_page=True)
+    page.screenshot(path=artifacts / "test_10_assist.png", full_page=True)
 
 
 def test_11_the_second_server_is_discovered_and_added_with_its_token(
-    page: Page, stack: Stack
+    page: Page, stack: Stack, artifacts: Path
 ) -> None:
     """GDM found Attic; the pasted-token path adds it."""
     page.goto(f"{stack.ha_url}/config/integrations/dashboard")
     expect(page.get_by_text("Discovered").first).to_be_visible(timeout=30_000)
     page.get_by_text("Attic", exact=True).first.click()
-    page.screenshot(path=ARTIFACTS / "test_11_discovered.png", full_page=True)
+    page.screenshot(path=artifacts / "test_11_discovered.png", full_page=True)
     page.get_by_role("button", name="Add").first.click()
     expect(page.get_by_text("Plex Media Server found")).to_be_visible()
     page.get_by_text("Enter the owner's token", exact=True).click()
@@ -243,3 +259,27 @@ def test_11_the_second_server_is_discovered_and_added_with_its_token(
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_role("textbox", name="Device name")).to_have_value("Attic")
     page.get_by_role("button", name="Skip and finish").click()
+
+
+def test_12_home_assistant_stops_and_its_log_has_nothing_about_butler(
+    stack: Stack,
+) -> None:
+    """Last: stop Home Assistant as a person would, then read everything it logged.
+
+    A release that deprecates something the integration uses warns in the
+    log long before it breaks it; unloading at shutdown is part of the run.
+    """
+    stack.home_assistant.terminate()
+    assert stack.home_assistant.wait(60) == 0
+    log = stack.ha_log.read_text(errors="replace")
+    # The notice every start logs about a custom integration proves the
+    # check reads this release's log format: a format it cannot read would
+    # otherwise pass as a clean log.
+    assert any(
+        record.level == "WARNING"
+        and record.logger == "homeassistant.loader"
+        and record.about_us
+        for record in parse_log(log)
+    ), "the log check cannot read this Home Assistant's log format"
+    problems = log_problems(log, secrets=[stack.plex_token, stack.attic_token])
+    assert not problems, "\n".join(problems)
