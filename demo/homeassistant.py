@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
@@ -88,9 +88,14 @@ def _http_settings(port: int) -> dict[str, Any]:
 
 
 def start_home_assistant(
-    config_dir: Path, log_file: Path, env: Mapping[str, str] | None = None
+    config_dir: Path, log_file: Path, port: int, env: Mapping[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start Home Assistant in its own process group, logging to a file."""
+    """Start Home Assistant in its own process group, logging to a file.
+
+    The repository's configuration takes Home Assistant's local address
+    from BUTLER_DEMO_URL: the URL its webhooks show is one the simulator
+    reaches.
+    """
     log = log_file.open("ab")
     return subprocess.Popen(
         [sys.executable, "-m", "homeassistant", "-c", str(config_dir), "--skip-pip"],
@@ -98,7 +103,12 @@ def start_home_assistant(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
+        env={
+            **os.environ,
+            **(env or {}),
+            "BUTLER_DEMO_URL": f"http://127.0.0.1:{port}",
+            "PYTHONUNBUFFERED": "1",
+        },
     )
 
 
@@ -125,12 +135,13 @@ def start_simulator(
     task_duration: float,
     log_file: Path,
     extras: SimulatedPlex | None = None,
+    webhooks: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
     """Start the Plex simulator on 127.0.0.1, with plex.tv, GDM and Attic when asked."""
     log = log_file.open("ab")
-    more: list[str] = []
+    more: list[str] = [arg for url in webhooks for arg in ("--webhook", url)]
     if extras is not None:
-        more = [
+        more += [
             "--attic-port",
             str(extras.attic_port),
             "--plex-tv-port",
@@ -353,6 +364,23 @@ class HomeAssistantApi:
             raise RuntimeError(f"sign-in did not add the server: {result}")
         return result
 
+    async def webhook_url(self, entry_id: str) -> str:
+        """The webhook URL an entry's options show for the local network."""
+        flow = await self._post(
+            "/api/config/config_entries/options/flow", {"handler": entry_id}
+        )
+        async with self.session.delete(
+            f"{self.base_url}/api/config/config_entries/options/flow/{flow['flow_id']}",
+            headers={"Authorization": f"Bearer {self.token}"},
+        ) as closed:
+            closed.raise_for_status()
+        (url,) = (
+            str(field["default"])
+            for field in flow.get("data_schema", [])
+            if field["name"] == "local_url"
+        )
+        return url
+
     async def call_service(
         self, domain: str, service: str, data: Mapping[str, Any]
     ) -> Any:
@@ -368,3 +396,15 @@ class HomeAssistantApi:
                 return None
             raise
         return str(body["state"])
+
+
+async def add_webhook(
+    session: aiohttp.ClientSession, plex_port: int, token: str, url: str
+) -> None:
+    """Give the simulated Plex a webhook URL, as its owner does in Plex Web."""
+    async with session.post(
+        f"http://127.0.0.1:{plex_port}/_sim/webhooks",
+        json={"url": url},
+        headers={"X-Plex-Token": token},
+    ) as response:
+        response.raise_for_status()
