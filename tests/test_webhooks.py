@@ -62,6 +62,17 @@ async def post(
     return _post
 
 
+@pytest.fixture
+def report(post: Any) -> Any:
+    """Post one of Plex's events about this entry's server."""
+
+    async def _report(event: str) -> aiohttp.ClientResponse:
+        response: aiohttp.ClientResponse = await post(data=_plex_form(event, SERVER))
+        return response
+
+    return _report
+
+
 def _plex_form(
     event: str, server_uuid: str, *, thumb: bytes | None = None
 ) -> aiohttp.FormData:
@@ -83,15 +94,12 @@ def _nothing_changed(hass: HomeAssistant) -> None:
 
 async def test_a_backup_sets_the_sensor_and_fires_the_event(
     hass: HomeAssistant,
-    simulator: PlexSimulator,
-    post: Any,
+    report: Any,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     freezer.move_to("2026-11-30T03:12:45+00:00")
     _nothing_changed(hass)
-    response = await post(
-        data=_plex_form(DATABASE_BACKED_UP, simulator.machine_identifier)
-    )
+    response = await report(DATABASE_BACKED_UP)
     assert response.status == HTTPStatus.OK
     assert hass.states.get(LAST_BACKUP).state == "2026-11-30T03:12:45+00:00"
     events = hass.states.get(EVENTS)
@@ -102,10 +110,9 @@ async def test_a_backup_sets_the_sensor_and_fires_the_event(
 async def test_corruption_turns_the_problem_on_and_raises_a_repair(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    simulator: PlexSimulator,
-    post: Any,
+    report: Any,
 ) -> None:
-    await post(data=_plex_form(DATABASE_CORRUPTED, simulator.machine_identifier))
+    await report(DATABASE_CORRUPTED)
     assert hass.states.get(DATABASE).state == STATE_ON
     assert hass.states.get(EVENTS).attributes["event_type"] == "database_corrupted"
     (issue,) = ir.async_get(hass).issues.values()
@@ -119,7 +126,7 @@ async def test_corruption_turns_the_problem_on_and_raises_a_repair(
         "url": DATABASE_REPAIR_URL,
     }
     # The next successful backup closes it.
-    await post(data=_plex_form(DATABASE_BACKED_UP, simulator.machine_identifier))
+    await report(DATABASE_BACKED_UP)
     assert hass.states.get(DATABASE).state == STATE_OFF
     assert not ir.async_get(hass).issues
 
@@ -133,11 +140,10 @@ async def repairs(hass: HomeAssistant) -> None:
 async def test_the_owner_confirms_the_repair(
     hass: HomeAssistant,
     repairs: None,
-    simulator: PlexSimulator,
-    post: Any,
+    report: Any,
     hass_client: ClientSessionGenerator,
 ) -> None:
-    await post(data=_plex_form(DATABASE_CORRUPTED, simulator.machine_identifier))
+    await report(DATABASE_CORRUPTED)
     (issue_id,) = (issue.issue_id for issue in ir.async_get(hass).issues.values())
     client = await hass_client()
     response = await client.post(
@@ -249,17 +255,11 @@ async def test_what_plex_does_not_send_changes_nothing(
 
 
 async def test_a_large_thumbnail_or_a_json_body_is_fine(
-    hass: HomeAssistant, simulator: PlexSimulator, post: Any
+    hass: HomeAssistant, post: Any
 ) -> None:
-    await post(
-        data=_plex_form(
-            DATABASE_CORRUPTED, simulator.machine_identifier, thumb=b"\xff" * 400_000
-        )
-    )
+    await post(data=_plex_form(DATABASE_CORRUPTED, SERVER, thumb=b"\xff" * 400_000))
     assert hass.states.get(DATABASE).state == STATE_ON
-    payload = WebhookSender("Plex Server", simulator.machine_identifier).payload(
-        DATABASE_BACKED_UP
-    )
+    payload = WebhookSender("Plex Server", SERVER).payload(DATABASE_BACKED_UP)
     await post(json=payload)
     assert hass.states.get(DATABASE).state == STATE_OFF
     assert hass.states.get(LAST_BACKUP).state != STATE_UNKNOWN
@@ -267,12 +267,11 @@ async def test_a_large_thumbnail_or_a_json_body_is_fine(
 
 async def test_other_events_are_ignored(
     hass: HomeAssistant,
-    simulator: PlexSimulator,
-    post: Any,
+    report: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="custom_components.butler")
-    response = await post(data=_plex_form("media.play", simulator.machine_identifier))
+    response = await report("media.play")
     assert response.status == HTTPStatus.OK
     _nothing_changed(hass)
     assert "'media.play' not used" in caplog.text
@@ -282,29 +281,27 @@ async def test_other_events_are_ignored(
 async def test_unloading_removes_the_webhook(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    simulator: PlexSimulator,
-    post: Any,
+    report: Any,
 ) -> None:
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert init_integration.state is ConfigEntryState.NOT_LOADED
-    await post(data=_plex_form(DATABASE_CORRUPTED, simulator.machine_identifier))
+    await report(DATABASE_CORRUPTED)
     assert not ir.async_get(hass).issues
     # Back again, the same URL works: the id is kept in the entry.
     webhook_id = init_integration.data[CONF_WEBHOOK_ID]
     assert await hass.config_entries.async_setup(init_integration.entry_id)
     await hass.async_block_till_done()
     assert init_integration.data[CONF_WEBHOOK_ID] == webhook_id
-    await post(data=_plex_form(DATABASE_CORRUPTED, simulator.machine_identifier))
+    await report(DATABASE_CORRUPTED)
     assert hass.states.get(DATABASE).state == STATE_ON
 
 
 async def test_deleting_the_server_closes_its_repair(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    simulator: PlexSimulator,
-    post: Any,
+    report: Any,
 ) -> None:
-    await post(data=_plex_form(DATABASE_CORRUPTED, simulator.machine_identifier))
+    await report(DATABASE_CORRUPTED)
     assert ir.async_get(hass).issues
     await hass.config_entries.async_remove(init_integration.entry_id)
     assert not ir.async_get(hass).issues
@@ -337,10 +334,9 @@ async def test_the_last_backup_survives_a_restart(
 async def test_a_corrupt_database_stays_a_problem_after_a_restart(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    simulator: PlexSimulator,
-    post: Any,
+    report: Any,
 ) -> None:
-    await post(data=_plex_form(DATABASE_CORRUPTED, simulator.machine_identifier))
+    await report(DATABASE_CORRUPTED)
     # The issue is stored with its data; the sensor reads it back.
     await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()

@@ -318,20 +318,29 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _plexsim(port: int, token: str, *more: str) -> list[str]:
+    """The simulator's command line."""
+    return [
+        sys.executable,
+        "-m",
+        "plexsim",
+        "--port",
+        str(port),
+        "--token",
+        token,
+        *more,
+    ]
+
+
 def test_command_line(socket_enabled: None) -> None:
     port = _free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "plexsim",
-            "--port",
-            str(port),
-            "--token",
+        _plexsim(
+            port,
             "cli-token",
             "--window",
             "1-3",
-        ],
+        ),
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -488,15 +497,7 @@ async def test_webhook_from_the_command_line(
     url, received = receiver
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "plexsim",
-        "--port",
-        str(port),
-        "--token",
-        TOKEN,
-        "--webhook",
-        url,
+        *_plexsim(port, TOKEN, "--webhook", url),
         stdout=subprocess.PIPE,
     )
     try:
