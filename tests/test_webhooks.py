@@ -208,8 +208,17 @@ _TOO_LARGE_JSON = json.dumps(
         ),
         pytest.param(
             "POST",
-            {"data": {"payload": "{not json"}},
+            {
+                "data": aiohttp.FormData(
+                    {"payload": "{not json"}, default_to_multipart=True
+                )
+            },
             id="payload not JSON",
+        ),
+        pytest.param(
+            "POST",
+            {"json": {"Server": {"uuid": SERVER}, "Account": {"title": ACCOUNT}}},
+            id="no event",
         ),
         pytest.param("POST", {"json": ["a", "list"]}, id="JSON not an object"),
         pytest.param(
