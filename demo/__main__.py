@@ -25,6 +25,7 @@ from .homeassistant import (
     REPO,
     HomeAssistantApi,
     SimulatedPlex,
+    add_webhook,
     prepare_config,
     start_home_assistant,
     start_simulator,
@@ -126,6 +127,26 @@ def _simulator_token(config_dir: Path) -> str:
     return path.read_text().strip()
 
 
+async def _give_simulator_the_webhook(
+    api: HomeAssistantApi,
+    session: aiohttp.ClientSession,
+    args: argparse.Namespace,
+    config_dir: Path,
+) -> None:
+    """As the owner does in Plex Web, with the URL the entry's options show.
+
+    The simulator then posts when a backup run ends; a restarted simulator
+    gets it on its command line (`args.webhook`).
+    """
+    if args.plex_host:
+        return
+    (entry,) = [e for e in await api.butler_entries() if e["title"] == "Plex Server"]
+    args.webhook = await api.webhook_url(entry["entry_id"])
+    await add_webhook(
+        session, args.sim_port, _simulator_token(config_dir), args.webhook
+    )
+
+
 async def _run(args: argparse.Namespace) -> int:
     began = time.monotonic()
     config_dir: Path = args.config.resolve()
@@ -157,6 +178,7 @@ async def _run(args: argparse.Namespace) -> int:
         home_assistant = start_home_assistant(
             config_dir,
             config_dir / "develop.log",
+            HA_PORT,
             # Sign-in and GDM against the simulator: a development setting
             # no user can reach from the UI (README, Development).
             env=None if args.plex_host else _extras(args).development_settings(),
@@ -182,6 +204,7 @@ async def _run(args: argparse.Namespace) -> int:
                     # As a new user does: sign in with (simulated) Plex and
                     # pick the server; no token, no address.
                     await api.sign_in_butler("Plex Server")
+            await _give_simulator_the_webhook(api, session, args, config_dir)
         where = f"{plex['host']}:{plex['port']}" + (
             "" if args.plex_host else " (simulated, added by signing in)"
         )
@@ -264,6 +287,7 @@ async def _serve(
                 task_duration=simulated.task_duration,
                 log_file=config_dir / "plexsim.log",
                 extras=_extras(simulated),
+                webhooks=[simulated.webhook],
             ),
         )
         print("The simulated Plex server is back.", flush=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
@@ -106,13 +106,16 @@ def _http_settings(port: int) -> dict[str, Any]:
 def start_home_assistant(
     config_dir: Path,
     log_file: Path,
+    port: int,
     env: Mapping[str, str] | None = None,
     python: str | Path = sys.executable,
 ) -> subprocess.Popen[bytes]:
     """Start Home Assistant in its own process group, logging to a file.
 
     `python` is the interpreter of the virtualenv whose Home Assistant runs:
-    this one's (2026.10.4) or .venv-ha-next's (the newest release).
+    this one's (2026.10.4) or .venv-ha-next's (the newest release). The
+    repository's configuration takes Home Assistant's local address from
+    BUTLER_DEMO_URL: the URL its webhooks show is one the simulator reaches.
     """
     log = log_file.open("ab")
     return subprocess.Popen(
@@ -121,7 +124,12 @@ def start_home_assistant(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
+        env={
+            **os.environ,
+            **(env or {}),
+            "BUTLER_DEMO_URL": f"http://127.0.0.1:{port}",
+            "PYTHONUNBUFFERED": "1",
+        },
     )
 
 
@@ -148,12 +156,13 @@ def start_simulator(
     task_duration: float,
     log_file: Path,
     extras: SimulatedPlex | None = None,
+    webhooks: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
     """Start the Plex simulator on 127.0.0.1, with plex.tv, GDM and Attic when asked."""
     log = log_file.open("ab")
-    more: list[str] = []
+    more: list[str] = [arg for url in webhooks for arg in ("--webhook", url)]
     if extras is not None:
-        more = [
+        more += [
             "--attic-port",
             str(extras.attic_port),
             "--plex-tv-port",
@@ -376,6 +385,23 @@ class HomeAssistantApi:
             raise RuntimeError(f"sign-in did not add the server: {result}")
         return result
 
+    async def webhook_url(self, entry_id: str) -> str:
+        """The webhook URL an entry's options show for the local network."""
+        flow = await self._post(
+            "/api/config/config_entries/options/flow", {"handler": entry_id}
+        )
+        async with self.session.delete(
+            f"{self.base_url}/api/config/config_entries/options/flow/{flow['flow_id']}",
+            headers={"Authorization": f"Bearer {self.token}"},
+        ) as closed:
+            closed.raise_for_status()
+        (url,) = (
+            str(field["default"])
+            for field in flow.get("data_schema", [])
+            if field["name"] == "local_url"
+        )
+        return url
+
     async def call_service(
         self, domain: str, service: str, data: Mapping[str, Any]
     ) -> Any:
@@ -391,3 +417,15 @@ class HomeAssistantApi:
                 return None
             raise
         return str(body["state"])
+
+
+async def add_webhook(
+    session: aiohttp.ClientSession, plex_port: int, token: str, url: str
+) -> None:
+    """Give the simulated Plex a webhook URL, as its owner does in Plex Web."""
+    async with session.post(
+        f"http://127.0.0.1:{plex_port}/_sim/webhooks",
+        json={"url": url},
+        headers={"X-Plex-Token": token},
+    ) as response:
+        response.raise_for_status()

@@ -3,7 +3,9 @@
 With ``--plex-tv-port`` it also stands in for plex.tv (sign-in and the
 account's servers), with ``--gdm-port`` it answers GDM searches on that UDP
 port, and with ``--attic-port`` a second server of the same owner, "Attic",
-runs beside the first.
+runs beside the first. Each ``--webhook URL`` gets the server's webhooks
+(the first server's) as Plex Web's list of webhooks would; more can be added
+while it runs with ``POST /_sim/webhooks``.
 """
 
 from __future__ import annotations
@@ -55,6 +57,13 @@ def _parse() -> argparse.Namespace:
     parser.add_argument(
         "--attic-port", type=int, help='run a second server, "Attic", on this port'
     )
+    parser.add_argument(
+        "--webhook",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="post the server's webhooks (database backed up or corrupted) here; repeatable",
+    )
     args = parser.parse_args()
     if not args.token:
         parser.error("give --token or set PLEXSIM_TOKEN")
@@ -68,6 +77,7 @@ async def _serve(args: argparse.Namespace) -> None:
         friendly_name=args.friendly_name,
         task_duration=args.task_duration,
         window=args.window,
+        webhooks=args.webhook,
     )
     port = await simulator.start(args.host, args.port)
     print(f"Plex simulator listening on http://{args.host}:{port}", flush=True)

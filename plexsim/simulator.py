@@ -12,7 +12,7 @@ for every path or only some, and change the task list.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,10 +25,12 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import WSMsgType, web
 
 from .catalog import SimSetting, SimTask, default_settings, default_tasks
+from .webhooks import DATABASE_BACKED_UP, DATABASE_CORRUPTED, WebhookSender
 
 NOTIFICATIONS_PATH = "/:/websockets/notifications"
-# The simulator's own controls, for benchmarks that run it as a process.
-STORM_PATH = "/:/simulator/storm"
+# What only the simulator answers: the demo and the tests steer it here.
+CONTROL_PATH = "/_sim"
+STORM_PATH = f"{CONTROL_PATH}/storm"
 
 UNAUTHORIZED_HTML = (
     "<html><head><title>Unauthorized</title></head>"
@@ -143,11 +145,13 @@ class PlexSimulator:
         now: Callable[[], datetime] = datetime.now,
         tasks: list[SimTask] | None = None,
         json_support: bool = True,
+        webhooks: Sequence[str] = (),
     ) -> None:
         """Describe the server; nothing listens until `start`.
 
         With json_support off it answers XML whatever the client accepts,
-        as older servers do.
+        as older servers do. Its events go to the `webhooks` URLs, as Plex
+        Web's list of webhooks has them.
         """
         self.token = token
         self.json_support = json_support
@@ -172,6 +176,7 @@ class PlexSimulator:
         self.requests: list[RecordedRequest] = []
         self.faults = Faults()
         self.traffic = Traffic()
+        self.webhooks = WebhookSender(friendly_name, machine_identifier, list(webhooks))
         self.progress_interval = 1.0
         # How the butler's run shows in the activities: a 1.43 server's
         # words, which tests change to what other versions might send.
@@ -212,6 +217,7 @@ class PlexSimulator:
         self.running.clear()
         self.queued.clear()
         self._stop_ticker()
+        self.webhooks.cancel()
         await self.go_down()
 
     async def go_down(self) -> None:
@@ -283,12 +289,19 @@ class PlexSimulator:
         return True
 
     def finish_task(self, name: str) -> None:
-        """End a running task as if its work were done."""
+        """End a running task as if its work were done.
+
+        A finished backup of the database is announced to the webhooks, as
+        Plex does; a task that was stopped, or that the server dropped,
+        announces nothing.
+        """
         if (handle := self.running.pop(name, None)) is not None:
             handle.cancel()
             self._started_at.pop(name, None)
             self._run_done += 1
             self._after_change()
+            if name == "BackupDatabase" and name in self.tasks:
+                self.webhooks.send_soon(DATABASE_BACKED_UP)
 
     def finish_all(self) -> None:
         """End every running task."""
@@ -476,6 +489,11 @@ class PlexSimulator:
         app.router.add_get("/:/prefs", self._get_prefs)
         app.router.add_put("/:/prefs", self._put_prefs)
         app.router.add_get(NOTIFICATIONS_PATH, self._notifications)
+        app.router.add_post(f"{CONTROL_PATH}/webhooks", self._add_webhook)
+        app.router.add_post(
+            f"{CONTROL_PATH}/database/corrupted", self._report_corruption
+        )
+        app.router.add_post(f"{CONTROL_PATH}/butler/finish", self._finish_all)
         app.router.add_post(STORM_PATH, self._storm)
         return app
 
@@ -653,7 +671,7 @@ class PlexSimulator:
         return websocket
 
     async def _storm(self, request: web.Request) -> web.Response:
-        """Control, not Plex: `POST /:/simulator/storm?rate=2000&seconds=5`, answered when it is over."""
+        """Control, not Plex: `POST /_sim/storm?rate=2000&seconds=5`, answered when it is over."""
         try:
             rate = float(request.query.get("rate", "2000"))
             seconds = float(request.query.get("seconds", "5"))
@@ -728,6 +746,32 @@ def error_page(status: int) -> web.Response:
         f"<body><h1>{title}</h1></body></html>",
         content_type="text/html",
     )
+
+    # --- control (not Plex's API) --------------------------------------------
+
+    async def _add_webhook(self, request: web.Request) -> web.Response:
+        """Add a webhook URL, as the owner does in Plex Web: `{"url": "http://…"}`."""
+        try:
+            url = (await request.json())["url"]
+        except ValueError, KeyError, TypeError:
+            return web.Response(status=400, text='Send {"url": "http://..."}')
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return web.Response(status=400, text="The url must be http(s)://...")
+        self.webhooks.add(url)
+        return web.json_response({"webhooks": len(self.webhooks.urls)})
+
+    async def _report_corruption(self, request: web.Request) -> web.Response:
+        """Post `admin.database.corrupted`, as a server that found its database damaged."""
+        before = len(self.webhooks.deliveries)
+        await self.webhooks.send(DATABASE_CORRUPTED)
+        answers = [d.status for d in self.webhooks.deliveries[before:]]
+        return web.json_response({"delivered": answers})
+
+    async def _finish_all(self, request: web.Request) -> web.Response:
+        """Finish every running task now, as if its work were done."""
+        self.finish_all()
+        await self.webhooks.wait()
+        return web.Response()
 
 
 async def _truncate(

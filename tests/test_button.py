@@ -103,6 +103,7 @@ async def test_a_calm_device_page(
     }
     assert enabled == {
         "binary_sensor.plex_server_butler_running",
+        "binary_sensor.plex_server_database",
         "button.plex_server_back_up_database",
         "button.plex_server_optimize_database",
         "button.plex_server_refresh_libraries",
@@ -111,6 +112,7 @@ async def test_a_calm_device_page(
         "event.plex_server_butler_events",
         "sensor.plex_server_butler_activity",
         "sensor.plex_server_butler_progress",
+        "sensor.plex_server_last_database_backup",
         "switch.plex_server_back_up_database_schedule",
         "switch.plex_server_optimize_database_schedule",
         "switch.plex_server_refresh_libraries_schedule",

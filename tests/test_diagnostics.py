@@ -10,6 +10,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .conftest import TOKEN
@@ -25,6 +26,8 @@ async def test_diagnostics(
         hass, hass_client, init_integration
     )
     assert TOKEN not in str(diagnostics)
+    # Whoever knows the webhook id can post to it: it is a secret too.
+    assert init_integration.data[CONF_WEBHOOK_ID] not in str(diagnostics)
     assert diagnostics == snapshot(
         exclude=props("entry_id", "created_at", "modified_at", "port")
     )

@@ -457,11 +457,15 @@ async def test_event_types_are_translated(
     assert strings[f"{prefix}.butler_started"] == "Butler started"
     assert strings[f"{prefix}.butler_finished"] == "Butler finished"
     assert strings[f"{prefix}.task_started"] == "Task started"
+    assert strings[f"{prefix}.database_backed_up"] == "Database backed up"
+    assert strings[f"{prefix}.database_corrupted"] == "Database corrupted"
     state = hass.states.get(EVENTS)
     assert state.attributes["event_types"] == [
         "butler_started",
         "butler_finished",
         "task_started",
+        "database_backed_up",
+        "database_corrupted",
     ]
 
 

@@ -22,7 +22,13 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.butler.const import DEV_PLEX_TV_ENV, DOMAIN, PIN_POLL_INTERVAL
 from custom_components.butler.sign_in import CALLBACK_PATH, SignInOutcome
 from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SSL, CONF_TOKEN
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PORT,
+    CONF_SSL,
+    CONF_TOKEN,
+    CONF_WEBHOOK_ID,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
@@ -443,6 +449,7 @@ async def test_reauthenticate_by_signing_in(
     assert init_integration.data[CONF_TOKEN] == "rotated-token"
     assert init_integration.data[CONF_PORT] == simulator.port
     assert ACCOUNT_TOKEN not in str(init_integration.data)
+    assert CONF_WEBHOOK_ID in init_integration.data
 
 
 @pytest.mark.parametrize(
@@ -475,10 +482,13 @@ async def test_reconfigure_by_signing_in_picks_a_working_connection(
     hass.config_entries.async_update_entry(
         init_integration, data={**init_integration.data, CONF_PORT: 1}
     )
+    webhook_id = init_integration.data[CONF_WEBHOOK_ID]
     result = await init_integration.start_reconfigure_flow(hass)
     result = await _sign_in_and_allow(hass, plex_tv, result)
     assert result["reason"] == "reconfigure_successful"
     assert init_integration.data[CONF_PORT] == simulator.port
+    # The URL pasted into Plex Web keeps working.
+    assert init_integration.data[CONF_WEBHOOK_ID] == webhook_id
 
 
 async def test_the_callback_only_moves_a_waiting_butler_sign_in(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 import itertools
 import re
 
@@ -277,6 +278,87 @@ async def test_llm_agents_get_butler_tools(
     assert result["result"] == "running_progress"
 
 
+@pytest.mark.parametrize(
+    ("language", "sentence", "unknown", "known"),
+    [
+        (
+            "en",
+            "when was the Plex database last backed up",
+            "has not heard of a database backup of Plex Server",
+            "Plex Server last backed up its database on 2026-11-30 at 03:12.",
+        ),
+        (
+            "de",
+            "wann wurde die Plex Datenbank zuletzt gesichert",
+            "noch von keiner Datenbanksicherung von Plex Server",
+            "Plex Server hat seine Datenbank zuletzt am 2026-11-30 um 03:12 gesichert.",
+        ),
+        (
+            "fr",
+            "quand la base de données Plex a-t-elle été sauvegardée",
+            "aucune sauvegarde de la base de données de Plex Server",
+            "le 2026-11-30 à 03:12",
+        ),
+        (
+            "nl",
+            "wanneer is de Plex database voor het laatst geback-upt",
+            "geen databaseback-up van Plex Server",
+            "op 2026-11-30 om 03:12",
+        ),
+        (
+            "es",
+            "cuándo se hizo la última copia de seguridad de la base de datos de Plex",
+            "ninguna copia de seguridad de la base de datos de Plex Server",
+            "el 2026-11-30 a las 03:12",
+        ),
+    ],
+)
+async def test_when_was_the_database_last_backed_up(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    language: str,
+    sentence: str,
+    unknown: str,
+    known: str,
+) -> None:
+    await hass.config.async_set_time_zone("UTC")
+    assert unknown in await _say(hass, sentence, language)
+    init_integration.runtime_data.last_database_backup = datetime(
+        2026, 11, 30, 3, 12, 45, tzinfo=UTC
+    )
+    assert known in await _say(hass, sentence, language)
+
+
+async def test_the_llm_status_says_when_the_database_was_backed_up(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    await hass.config.async_set_time_zone("UTC")
+    api = await _tools(hass)
+    status = llm.ToolInput(tool_name="butler__status", tool_args={})
+    result = (await api.async_call_tool(status)).data
+    assert result == {
+        "result": "idle",
+        "message": "The butler of Plex Server is idle. Home Assistant has not heard "
+        "of a database backup of Plex Server yet. Plex reports backups through its "
+        "webhooks, which need Plex Pass.",
+    }
+    init_integration.runtime_data.last_database_backup = datetime(
+        2026, 11, 30, 3, 12, 45, tzinfo=UTC
+    )
+    result = (await api.async_call_tool(status)).data
+    assert result["message"] == (
+        "The butler of Plex Server is idle. Plex Server last backed up its "
+        "database on 2026-11-30 at 03:12."
+    )
+    # Asked about a server that is not there, it says so once.
+    named = llm.ToolInput(tool_name="butler__status", tool_args={"server": "Attic"})
+    result = (await api.async_call_tool(named)).data
+    assert result == {
+        "result": "which_server",
+        "message": "Which Plex server? There are: Plex Server.",
+    }
+
+
 async def test_no_tools_without_a_server(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, DOMAIN, {})
     api = await _tools(hass)
@@ -302,6 +384,7 @@ EXPECTED_REQUEST = {
     "start_all": ("POST", "/butler"),
     "stop_all": ("DELETE", "/butler"),
     "status": None,
+    "last_backup": None,
 }
 
 

@@ -78,6 +78,28 @@ class Stack:
             body: dict[str, Any] = json.load(response)["MediaContainer"]
         return body
 
+    def _control(self, path: str, body: dict[str, Any] | None = None) -> None:
+        """Steer the simulator, as the demo does (not Plex's API)."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.plex_port}/_sim/{path}",
+            data=json.dumps(body or {}).encode(),
+            headers={
+                "X-Plex-Token": self.plex_token,
+                "Content-Type": "application/json",
+            },
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def add_webhook(self, url: str) -> None:
+        """Paste a webhook URL into the simulated server, as into Plex Web."""
+        self._control("webhooks", {"url": url})
+
+    def finish_tasks(self) -> None:
+        """Let every running task finish now (and its webhooks be posted)."""
+        self._control("butler/finish")
+
     def plex_settings(self) -> dict[str, str]:
         """The server's settings, as text."""
         return {s["id"]: str(s["value"]) for s in self._plex("/:/prefs")["Setting"]}
@@ -171,6 +193,7 @@ def stack(
             start_home_assistant(
                 config_dir,
                 ha_log,
+                ha_port,
                 env=extras.development_settings(),
                 python=ha_python,
             )

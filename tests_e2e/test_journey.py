@@ -244,6 +244,37 @@ def test_10_ask_assist_what_plex_is_doing(
     page.screenshot(path=artifacts / "test_10_assist.png", full_page=True)
 
 
+def test_10b_the_options_show_the_webhook_and_a_backup_sets_the_sensor(
+    page: Page, stack: Stack, artifacts: Path
+) -> None:
+    page.goto(f"{stack.ha_url}/config/integrations/integration/butler")
+    page.get_by_role("button", name="Configure").first.click()
+    expect(page.get_by_text("Plex webhooks for Plex Server")).to_be_visible()
+    expect(page.get_by_text("Plex Pass", exact=False).first).to_be_visible()
+    expect(page.get_by_text("Address on your home network")).to_be_visible()
+    field = page.locator('input[name="local_url"]')
+    url = field.input_value()
+    assert url.startswith(f"{stack.ha_url}/api/webhook/")
+    page.screenshot(path=artifacts / "test_10b_webhook_options.png")
+    page.get_by_role("button", name="Submit").click()
+    # The owner pastes it into Plex Web; here, into the simulated server.
+    stack.add_webhook(url)
+    _open_device(page, stack)
+    row = page.locator("hui-generic-entity-row, hui-sensor-entity-row").filter(
+        has_text="Last database backup"
+    )
+    expect(row.first).to_contain_text("Unknown")
+    page.locator("hui-button-entity-row", has_text="Back up database").get_by_role(
+        "button", name="Press"
+    ).click()
+    poll_until(lambda: any(stack.butler_activities()))
+    stack.finish_tasks()
+    expect(row.first).not_to_contain_text("Unknown")
+    page.screenshot(path=artifacts / "test_10b_last_backup.png", full_page=True)
+    page.goto(f"{stack.ha_url}/logbook")
+    expect(page.get_by_text("Database backed up").first).to_be_visible(timeout=30_000)
+
+
 def test_11_the_second_server_is_discovered_and_added_with_its_token(
     page: Page, stack: Stack, artifacts: Path
 ) -> None:

@@ -10,10 +10,12 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator, async_create_client
+from .database import async_forget_database
 from .discovery import async_start_gdm, async_stop_gdm_unless_needed
 from .services import async_setup_services
 from .sign_in import async_register_callback_view
 from .voice import async_setup_voice
+from .webhooks import async_ensure_webhook_id, async_register_webhook
 from .websocket import ButlerPushListener
 
 PLATFORMS = [
@@ -40,6 +42,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bool:
     """Connect to one Plex server and add its entities."""
+    # Before the server is reached, so the options show the webhook's URL
+    # even while the server is away.
+    async_ensure_webhook_id(hass, entry)
     try:
         client = await async_create_client(hass, entry.data)
     except ValueError as err:
@@ -53,6 +58,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bo
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    async_register_webhook(hass, entry)
     # Once a server is set up, look for the others (and for this one, when
     # it stops answering: it may have moved).
     gdm = async_start_gdm(hass)
@@ -70,3 +76,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> b
     """Remove the server's entities; the last server also stops the GDM search."""
     async_stop_gdm_unless_needed(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> None:
+    """A deleted server leaves no repair issue behind."""
+    async_forget_database(hass, entry)

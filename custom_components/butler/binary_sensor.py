@@ -1,4 +1,4 @@
-"""Binary sensor: whether the butler is running."""
+"""Binary sensors: whether the butler is running, and whether the database has a problem."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EntityCategory
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
 from .coordinator import ButlerConfigEntry
+from .database import corruption_issue_id, database_corrupted
 from .entity import ButlerEntity
 
 # The coordinator does all the fetching.
@@ -22,14 +26,26 @@ RUNNING = BinarySensorEntityDescription(
     device_class=BinarySensorDeviceClass.RUNNING,
 )
 
+DATABASE = BinarySensorEntityDescription(
+    key="database",
+    translation_key="database",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: ButlerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the butler-running sensor."""
-    async_add_entities([ButlerRunningBinarySensor(entry.runtime_data, RUNNING)])
+    """Add the butler-running and database sensors."""
+    async_add_entities(
+        [
+            ButlerRunningBinarySensor(entry.runtime_data, RUNNING),
+            ButlerDatabaseBinarySensor(entry.runtime_data, DATABASE),
+        ]
+    )
 
 
 class ButlerRunningBinarySensor(ButlerEntity, BinarySensorEntity):
@@ -44,3 +60,40 @@ class ButlerRunningBinarySensor(ButlerEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Whether the server lists the butler's run among its activities."""
         return self.coordinator.data.running
+
+
+class ButlerDatabaseBinarySensor(ButlerEntity, BinarySensorEntity):
+    """On while the repair issue of a corrupt database is open.
+
+    Plex's webhook opens it; the owner confirming the repair, or Plex's
+    next backup, closes it. The issue outlives restarts, and so does this.
+    """
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the issue, however it is opened or closed."""
+        await super().async_added_to_hass()
+        issue_id = corruption_issue_id(self.coordinator.config_entry)
+
+        @callback
+        def _ours(data: ir.EventIssueRegistryUpdatedData) -> bool:
+            return data["domain"] == DOMAIN and data["issue_id"] == issue_id
+
+        @callback
+        def _changed(_: Event[ir.EventIssueRegistryUpdatedData]) -> None:
+            self.async_write_ha_state()
+
+        self.async_on_remove(
+            self.hass.bus.async_listen(
+                ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, _changed, event_filter=_ours
+            )
+        )
+
+    @property
+    def available(self) -> bool:
+        """Known from the webhook, whether or not the server answers now."""
+        return True
+
+    @property
+    def is_on(self) -> bool:
+        """Whether Plex reported the database corrupt and that is not resolved."""
+        return database_corrupted(self.hass, self.coordinator.config_entry)

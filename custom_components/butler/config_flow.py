@@ -21,6 +21,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    OptionsFlow,
 )
 from homeassistant.const import (
     CONF_HOST,
@@ -29,6 +30,7 @@ from homeassistant.const import (
     CONF_SSL,
     CONF_TOKEN,
     CONF_VERIFY_SSL,
+    CONF_WEBHOOK_ID,
 )
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow
@@ -64,6 +66,7 @@ from .sign_in import (
     async_register_callback_view,
     forward_url,
 )
+from .webhooks import webhook_urls
 
 # A help page, not a secret.
 TOKEN_HELP_URL = "https://support.plex.tv/articles/204059436-finding-an-authentication-token-x-plex-token/"  # noqa: S105
@@ -76,6 +79,7 @@ _PORT_SELECTOR = vol.All(
     vol.Coerce(int),
 )
 _TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _TOKEN_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR})
 
 
@@ -234,6 +238,12 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Plex Media Server."""
 
     VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> ButlerOptionsFlow:
+        """The options show where Plex posts its webhooks."""
+        return ButlerOptionsFlow()
 
     _discovered: dict[str, Any]
     _sign_in: PinSignIn | None = None
@@ -409,7 +419,11 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
                 reason=err.key, description_placeholders=placeholders
             )
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
-            return self.async_update_reload_and_abort(self._get_flow_entry(), data=data)
+            # Merged, not replaced: the entry keeps its webhook id, which the
+            # owner pasted into Plex Web.
+            return self.async_update_reload_and_abort(
+                self._get_flow_entry(), data_updates=data
+            )
         await self.async_set_unique_id(machine_id, raise_on_progress=False)
         self._abort_if_unique_id_configured()
         return self.async_create_entry(title=info.friendly_name, data=data)
@@ -605,6 +619,34 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         await self.async_set_unique_id(machine_id)
         self._abort_if_unique_id_mismatch(reason="wrong_server")
         return self.async_update_reload_and_abort(entry, data=data)
+
+
+class ButlerOptionsFlow(OptionsFlow):
+    """Shows the webhook's addresses, to paste into Plex Web; there is nothing to set."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The addresses Home Assistant has, each in a field to copy from."""
+        entry = self.config_entry
+        if user_input is not None:
+            return self.async_create_entry(data=dict(entry.options))
+        if CONF_WEBHOOK_ID not in entry.data:
+            return self.async_abort(reason="webhook_not_ready")
+        urls = webhook_urls(self.hass, entry)
+        if not urls:
+            return self.async_abort(reason="no_url")
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(key, default=url): _URL_SELECTOR
+                    for key, url in urls.items()
+                }
+            ),
+            description_placeholders={"name": entry.title},
+            last_step=True,
+        )
 
 
 def _owned_servers(servers: list[PlexResource]) -> list[PlexResource]:

@@ -67,6 +67,19 @@ DEV_GDM_ENV: Final = "BUTLER_DEV_GDM"
 EVENT_BUTLER_STARTED: Final = "butler_started"
 EVENT_BUTLER_FINISHED: Final = "butler_finished"
 EVENT_TASK_STARTED: Final = "task_started"
+EVENT_DATABASE_BACKED_UP: Final = "database_backed_up"
+EVENT_DATABASE_CORRUPTED: Final = "database_corrupted"
+
+# Plex's webhooks (Plex Pass): the events about the server's database, as
+# Plex names them in the payload's `event`. Plex's payloads are a few KB, a
+# thumbnail a few hundred; anything beyond 1 MiB is not Plex and is not read.
+PLEX_DATABASE_BACKED_UP: Final = "admin.database.backup"
+PLEX_DATABASE_CORRUPTED: Final = "admin.database.corrupted"
+WEBHOOK_MAX_BYTES: Final = 1 << 20
+# Plex's own instructions, linked from the repair issue (a help page).
+DATABASE_REPAIR_URL: Final = (
+    "https://support.plex.tv/articles/repair-a-corrupted-database/"
+)
 
 CONF_TASK: Final = "task"
 # What integration discovery (GDM) hands the config flow, beside host and port.

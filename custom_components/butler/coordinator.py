@@ -243,6 +243,9 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         # between loses no event.
         self._last_read: ButlerData | None = None
         self.push_connected = False
+        # When Plex last said (by webhook) that it backed up its database;
+        # the sensor that shows it restores it after a restart.
+        self.last_database_backup: datetime | None = None
 
     @override
     async def _async_setup(self) -> None:
@@ -365,6 +368,11 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         """Be told of the butler's events (started, finished, a task started)."""
         self._event_listeners.append(listener)
         return lambda: self._event_listeners.remove(listener)
+
+    @callback
+    def async_emit_event(self, event_type: str, attributes: dict[str, Any]) -> None:
+        """Tell event listeners of something the server said by other means (a webhook)."""
+        self._emit(event_type, attributes)
 
     def _emit(self, event_type: str, attributes: dict[str, Any]) -> None:
         for listener in list(self._event_listeners):

@@ -6,12 +6,14 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_HOST, CONF_TOKEN
+from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .coordinator import ButlerConfigEntry
+from .database import database_corrupted
 
-TO_REDACT = {CONF_TOKEN, CONF_HOST, "unique_id", "machine_identifier"}
+# The webhook id is as secret as the token: whoever knows it can post to it.
+TO_REDACT = {CONF_TOKEN, CONF_HOST, CONF_WEBHOOK_ID, "unique_id", "machine_identifier"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -35,6 +37,8 @@ async def async_get_config_entry_diagnostics(
             else data.current_task.name,
             "tasks": [asdict(task) for task in data.tasks.values()],
             "scheduled_by_setting": sorted(data.scheduled_by_setting),
+            "last_database_backup": coordinator.last_database_backup,
+            "database_corrupted": database_corrupted(hass, entry),
         },
         TO_REDACT,
     )

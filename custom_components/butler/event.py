@@ -1,4 +1,4 @@
-"""Event entity: the butler started, finished, or a task was started."""
+"""Event entity: the butler started, finished, a task was started; the database backed up or corrupt."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import EVENT_BUTLER_FINISHED, EVENT_BUTLER_STARTED, EVENT_TASK_STARTED
+from .const import (
+    EVENT_BUTLER_FINISHED,
+    EVENT_BUTLER_STARTED,
+    EVENT_DATABASE_BACKED_UP,
+    EVENT_DATABASE_CORRUPTED,
+    EVENT_TASK_STARTED,
+)
 from .coordinator import ButlerConfigEntry
 from .entity import ButlerEntity
 
@@ -18,7 +24,15 @@ PARALLEL_UPDATES = 0
 BUTLER_EVENTS = EventEntityDescription(
     key="butler",
     translation_key="butler",
-    event_types=[EVENT_BUTLER_STARTED, EVENT_BUTLER_FINISHED, EVENT_TASK_STARTED],
+    # The database's events come from Plex's webhooks (Plex Pass): without
+    # them these two never fire.
+    event_types=[
+        EVENT_BUTLER_STARTED,
+        EVENT_BUTLER_FINISHED,
+        EVENT_TASK_STARTED,
+        EVENT_DATABASE_BACKED_UP,
+        EVENT_DATABASE_CORRUPTED,
+    ],
 )
 
 
@@ -32,7 +46,7 @@ async def async_setup_entry(
 
 
 class ButlerEventEntity(ButlerEntity, EventEntity):
-    """Fires when the butler starts or finishes a run, or a task is started.
+    """Fires on the butler's runs, tasks started here, and Plex's database webhooks.
 
     Its state is the time of the last event, which Home Assistant keeps
     across restarts: it answers "when did the butler last finish?".

@@ -26,6 +26,9 @@ from homeassistant.util.json import JsonObjectType
 from .const import DOMAIN
 from .voice import HANDLERS, async_words
 
+# Answers that say no server was found: nothing more to add to them.
+_NO_SERVER = {"voice_failed", "voice_no_server", "voice_which_server"}
+
 _SERVER = vol.Optional(
     "server",
     description="The Plex server's name; needed only when more than one is set up.",
@@ -43,13 +46,15 @@ class ButlerTool(Tool):
         description: str,
         parameters: vol.Schema,
         annotations: ToolAnnotations,
+        more: str | None = None,
     ) -> None:
-        """Describe the tool."""
+        """Describe the tool; `more` is a second question whose answer it adds."""
         self.name = f"{DOMAIN}__{action}"
         self.description = description
         self.parameters = parameters
         self.annotations = annotations
         self._action = action
+        self._more = more
 
     @override
     async def async_call(
@@ -62,10 +67,11 @@ class ButlerTool(Tool):
         except HomeAssistantError as err:
             key, placeholders = "voice_failed", {"error": str(err)}
         language = (llm_context.language or hass.config.language).split("-")[0]
-        return {
-            "result": key.removeprefix("voice_"),
-            "message": await async_words(hass, language, key, placeholders),
-        }
+        message = await async_words(hass, language, key, placeholders)
+        if self._more is not None and key not in _NO_SERVER:
+            more = await HANDLERS[self._more](hass, slots)
+            message = f"{message} {await async_words(hass, language, *more)}"
+        return {"result": key.removeprefix("voice_"), "message": message}
 
 
 TOOLS = (
@@ -104,9 +110,11 @@ TOOLS = (
     ButlerTool(
         "status",
         "Tell whether the Plex Media Server's butler is running maintenance, what "
-        "it is doing and how far it is.",
+        "it is doing and how far it is, and when the Plex database was last "
+        "backed up.",
         vol.Schema({_SERVER: str}),
         ToolAnnotations(read_only=True, destructive=False, idempotent=True),
+        more="last_backup",
     ),
 )
 

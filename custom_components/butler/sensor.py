@@ -1,12 +1,18 @@
-"""Sensors: what the butler works on right now, and how far it is."""
+"""Sensors: what the butler works on right now, how far it is, and the last backup."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+)
 from homeassistant.const import PERCENTAGE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -65,14 +71,25 @@ SENSORS: tuple[ButlerSensorEntityDescription, ...] = (
 )
 
 
+LAST_BACKUP = SensorEntityDescription(
+    key="last_database_backup",
+    translation_key="last_database_backup",
+    device_class=SensorDeviceClass.TIMESTAMP,
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: ButlerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the activity and progress sensors."""
+    """Add the activity, progress and last-backup sensors."""
+    coordinator = entry.runtime_data
     async_add_entities(
-        ButlerSensorEntity(entry.runtime_data, description) for description in SENSORS
+        [
+            *(ButlerSensorEntity(coordinator, description) for description in SENSORS),
+            ButlerLastBackupSensor(coordinator, LAST_BACKUP),
+        ]
     )
 
 
@@ -95,3 +112,33 @@ class ButlerSensorEntity(ButlerEntity, SensorEntity):
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """Which task runs, where that can be told."""
         return self.entity_description.attributes_fn(self.coordinator.data)
+
+
+class ButlerLastBackupSensor(ButlerEntity, RestoreSensor):
+    """When Plex last said, by webhook, that it backed up its database.
+
+    Plex says it once per backup, so the time is restored after a restart;
+    it stays known while the server is away.
+    """
+
+    async def async_added_to_hass(self) -> None:
+        """Take the time back from before the restart, unless a newer one came."""
+        await super().async_added_to_hass()
+        coordinator = self.coordinator
+        if (
+            coordinator.last_database_backup is None
+            and (last := await self.async_get_last_sensor_data())
+            and isinstance(last.native_value, datetime)
+        ):
+            coordinator.last_database_backup = last.native_value
+            self.async_write_ha_state()
+
+    @property
+    def available(self) -> bool:
+        """Known from the webhook, whether or not the server answers now."""
+        return True
+
+    @property
+    def native_value(self) -> datetime | None:
+        """The time of the last backup Plex reported."""
+        return self.coordinator.last_database_backup

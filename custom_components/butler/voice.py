@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir, translation
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, KNOWN_TASKS, LOGGER
 from .coordinator import name_key
@@ -93,6 +94,15 @@ SENTENCES: dict[str, dict[str, list[str]]] = {
         "fr": ["est-ce que le majordome Plex tourne", "que fait Plex"],
         "nl": ["draait de Plex butler", "wat doet Plex"],
         "es": ["está funcionando el mayordomo de Plex", "qué está haciendo Plex"],
+    },
+    "last_backup": {
+        "en": ["when was [the] Plex database last backed up"],
+        "de": ["wann wurde die Plex Datenbank zuletzt gesichert"],
+        "fr": ["quand la base de données Plex a-t-elle été sauvegardée"],
+        "nl": ["wanneer is de Plex database voor het laatst geback-upt"],
+        "es": [
+            "cuándo se hizo la última copia de seguridad de la base de datos de Plex"
+        ],
     },
 }
 # How a sentence names a server, appended to it.
@@ -296,6 +306,21 @@ async def _async_status(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
     return "voice_running", {"server": title, "doing": doing}
 
 
+async def _async_last_backup(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
+    server = _server(hass, slots)
+    if isinstance(server, tuple):
+        return server
+    title = server.config_entry.title
+    if (when := server.last_database_backup) is None:
+        return "voice_no_backup", {"server": title}
+    local = dt_util.as_local(when)
+    return "voice_last_backup", {
+        "server": title,
+        "date": local.date().isoformat(),
+        "time": local.strftime("%H:%M"),
+    }
+
+
 HANDLERS: dict[str, Handler] = {
     "backup": _async_backup,
     "start_task": _async_start_task,
@@ -304,6 +329,7 @@ HANDLERS: dict[str, Handler] = {
     ),
     "stop_all": _on_server("voice_stopped_all", lambda client: client.async_stop_all()),
     "status": _async_status,
+    "last_backup": _async_last_backup,
 }
 
 

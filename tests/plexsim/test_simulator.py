@@ -13,6 +13,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import aiohttp
+from aiohttp import web
 import pytest
 
 from plexsim import PlexSimulator, SimTask
@@ -324,20 +325,29 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _plexsim(port: int, token: str, *more: str) -> list[str]:
+    """The simulator's command line."""
+    return [
+        sys.executable,
+        "-m",
+        "plexsim",
+        "--port",
+        str(port),
+        "--token",
+        token,
+        *more,
+    ]
+
+
 def test_command_line(socket_enabled: None) -> None:
     port = _free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "plexsim",
-            "--port",
-            str(port),
-            "--token",
+        _plexsim(
+            port,
             "cli-token",
             "--window",
             "1-3",
-        ],
+        ),
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -419,3 +429,95 @@ async def test_notification_socket_faults(sim: PlexSimulator) -> None:
             await sim.drop_sockets()
             message = await websocket.receive()
             assert message.type is aiohttp.WSMsgType.CLOSE
+
+
+@pytest.fixture
+async def receiver(socket_enabled: None) -> AsyncIterator[tuple[str, list[Any]]]:
+    """A webhook receiver on 127.0.0.1 that keeps every multipart form it gets."""
+    received: list[Any] = []
+
+    async def _hook(request: web.Request) -> web.Response:
+        received.append(await request.post())
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", _hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}/hook", received
+    await runner.cleanup()
+
+
+async def test_webhooks_after_a_backup_and_on_request(
+    http: aiohttp.ClientSession,
+    sim: PlexSimulator,
+    receiver: tuple[str, list[Any]],
+) -> None:
+    url, received = receiver
+    for bad in ({"url": "ftp://x"}, {"nothing": 1}):
+        async with http.post("/_sim/webhooks", json=bad, headers=AUTH) as refused:
+            assert refused.status == 400
+    async with http.post("/_sim/webhooks", json={"url": url}) as unauthorized:
+        assert unauthorized.status == 401
+    async with http.post("/_sim/webhooks", json={"url": url}, headers=AUTH) as added:
+        assert await added.json() == {"webhooks": 1}
+    # Only a backup that finished is announced, and only a backup.
+    sim.start_task("OptimizeDatabase")
+    sim.finish_task("OptimizeDatabase")
+    sim.start_task("BackupDatabase")
+    sim.stop_task("BackupDatabase")
+    await sim.webhooks.wait()
+    assert not received
+    sim.start_task("BackupDatabase")
+    sim.finish_task("BackupDatabase")
+    await sim.webhooks.wait()
+    async with http.post("/_sim/database/corrupted", headers=AUTH) as corrupted:
+        assert await corrupted.json() == {"delivered": [200]}
+    events = [json.loads(form["payload"]) for form in received]
+    assert [event["event"] for event in events] == [
+        "admin.database.backup",
+        "admin.database.corrupted",
+    ]
+    assert events[0]["Server"] == {
+        "title": sim.friendly_name,
+        "uuid": sim.machine_identifier,
+    }
+    assert set(events[0]["Account"]) == {"id", "thumb", "title"}
+    assert events[0]["owner"] is True
+
+
+async def test_a_webhook_that_is_gone_is_recorded_and_does_not_stop_the_server(
+    sim: PlexSimulator,
+) -> None:
+    sim.webhooks.add(f"http://127.0.0.1:{_free_port()}/nobody")
+    sim.start_task("BackupDatabase")
+    sim.finish_task("BackupDatabase")
+    await sim.webhooks.wait()
+    assert [d.status for d in sim.webhooks.deliveries] == [None]
+
+
+async def test_webhook_from_the_command_line(
+    receiver: tuple[str, list[Any]],
+) -> None:
+    url, received = receiver
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        *_plexsim(port, TOKEN, "--webhook", url),
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        await process.stdout.readline()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"http://127.0.0.1:{port}/_sim/database/corrupted", headers=AUTH
+            ) as answer,
+        ):
+            assert await answer.json() == {"delivered": [200]}
+        assert json.loads(received[0]["payload"])["event"] == "admin.database.corrupted"
+    finally:
+        process.terminate()
+        assert await process.wait() == 0
