@@ -731,22 +731,6 @@ class PlexSimulator:
                 setting.value = value
         return done()
 
-
-def done(status: int = 200) -> web.Response:
-    """A command's answer: empty, and called HTML, as Plex's are."""
-    return web.Response(status=status, content_type="text/html")
-
-
-def error_page(status: int) -> web.Response:
-    """An error as Plex answers it: a small HTML page, whatever was asked for."""
-    title = f"{status} {_REASONS[status]}"
-    return web.Response(
-        status=status,
-        text=f"<html><head><title>{_REASONS[status]}</title></head>"
-        f"<body><h1>{title}</h1></body></html>",
-        content_type="text/html",
-    )
-
     # --- control (not Plex's API) --------------------------------------------
 
     async def _add_webhook(self, request: web.Request) -> web.Response:
@@ -772,6 +756,22 @@ def error_page(status: int) -> web.Response:
         self.finish_all()
         await self.webhooks.wait()
         return web.Response()
+
+
+def done(status: int = 200) -> web.Response:
+    """A command's answer: empty, and called HTML, as Plex's are."""
+    return web.Response(status=status, content_type="text/html")
+
+
+def error_page(status: int) -> web.Response:
+    """An error as Plex answers it: a small HTML page, whatever was asked for."""
+    title = f"{status} {_REASONS[status]}"
+    return web.Response(
+        status=status,
+        text=f"<html><head><title>{_REASONS[status]}</title></head>"
+        f"<body><h1>{title}</h1></body></html>",
+        content_type="text/html",
+    )
 
 
 async def _truncate(
