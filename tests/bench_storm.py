@@ -41,7 +41,7 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from homeassistant.helpers.event import async_track_state_change_event
 from plexsim.simulator import STORM_PATH
 
-from .conftest import LoopLag
+from .conftest import LoopLag, wait_for_coordinator
 
 RUNNING = "binary_sensor.plex_server_butler_running"
 RATE = 2000
@@ -97,14 +97,8 @@ async def test_notification_storm(hass: HomeAssistant, server: tuple[int, str]) 
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     coordinator = entry.runtime_data
-    connected = asyncio.Event()
     # The socket's first read, once it is open, updates the coordinator.
-    unsubscribe = coordinator.async_add_listener(
-        lambda: connected.set() if coordinator.push_connected else None
-    )
-    async with asyncio.timeout(10):
-        await connected.wait()
-    unsubscribe()
+    await wait_for_coordinator(coordinator, lambda: coordinator.push_connected, 10)
     loop = asyncio.get_running_loop()
     reads: list[float] = []
     read = coordinator.client.async_get_activities

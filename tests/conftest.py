@@ -7,7 +7,7 @@ here, before Home Assistant looks, makes the loader find ``butler``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 import logging
 from typing import Any
@@ -20,6 +20,7 @@ from syrupy.assertion import SnapshotAssertion
 
 import custom_components.butler
 from custom_components.butler.const import DEV_GDM_ENV, DOMAIN
+from custom_components.butler.coordinator import ButlerCoordinator
 from homeassistant.const import (
     CONF_HOST,
     CONF_PORT,
@@ -28,7 +29,8 @@ from homeassistant.const import (
     CONF_VERIFY_SSL,
     Platform,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 from plexsim import PlexSimulator
 
@@ -297,3 +299,47 @@ class LoopLag:
     def __exit__(self, *_: object) -> None:
         assert self._task is not None
         self._task.cancel()
+
+
+async def wait_for_state(
+    hass: HomeAssistant,
+    entity_id: str,
+    wanted: Callable[[str], bool],
+    within: float = 1,
+) -> float:
+    """Wait (`within` seconds at most) for the entity's state; returns the loop time it became so."""
+    reached = asyncio.get_running_loop().create_future()
+
+    @callback
+    def _check(_: Event[EventStateChangedData] | None = None) -> None:
+        state = hass.states.get(entity_id)
+        if state is not None and wanted(state.state) and not reached.done():
+            reached.set_result(asyncio.get_running_loop().time())
+
+    unsubscribe = async_track_state_change_event(hass, entity_id, _check)
+    _check()
+    try:
+        async with asyncio.timeout(within):
+            return await reached
+    finally:
+        unsubscribe()
+
+
+async def wait_for_coordinator(
+    coordinator: ButlerCoordinator, wanted: Callable[[], bool], within: float = 1
+) -> None:
+    """Wait (`within` seconds at most) until `wanted` is true now or after a coordinator update."""
+    reached = asyncio.Event()
+
+    @callback
+    def _check() -> None:
+        if wanted():
+            reached.set()
+
+    unsubscribe = coordinator.async_add_listener(_check)
+    _check()
+    try:
+        async with asyncio.timeout(within):
+            await reached.wait()
+    finally:
+        unsubscribe()

@@ -12,7 +12,6 @@ The real clock runs here: the client's short timeout has to expire.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 import logging
@@ -26,16 +25,20 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.butler.const import DOMAIN, RESYNC_INTERVAL, SCAN_INTERVAL
-from custom_components.butler.coordinator import ButlerCoordinator
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_UNAVAILABLE
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 
-from .conftest import TOKEN, butler_records, settle
+from .conftest import (
+    TOKEN,
+    butler_records,
+    settle,
+    wait_for_coordinator,
+    wait_for_state,
+)
 
 BACKUP = "button.plex_server_back_up_database"
 RUNNING = "binary_sensor.plex_server_butler_running"
@@ -314,44 +317,6 @@ async def test_task_gone(
     await COMMANDS[command](hass)
 
 
-async def _until(
-    hass: HomeAssistant, entity_id: str, wanted: Callable[[str], bool]
-) -> None:
-    """Wait (two seconds at most, on the real clock) for the entity's state."""
-    reached = asyncio.Event()
-
-    @callback
-    def _check(_: Event[EventStateChangedData] | None = None) -> None:
-        if (state := hass.states.get(entity_id)) is not None and wanted(state.state):
-            reached.set()
-
-    unsubscribe = async_track_state_change_event(hass, entity_id, _check)
-    _check()
-    try:
-        async with asyncio.timeout(2):
-            await reached.wait()
-    finally:
-        unsubscribe()
-
-
-async def _until_connected(coordinator: ButlerCoordinator) -> None:
-    """Wait (two seconds at most) until the coordinator knows its socket is up."""
-    connected = asyncio.Event()
-
-    @callback
-    def _check() -> None:
-        if coordinator.push_connected:
-            connected.set()
-
-    unsubscribe = coordinator.async_add_listener(_check)
-    _check()
-    try:
-        async with asyncio.timeout(2):
-            await connected.wait()
-    finally:
-        unsubscribe()
-
-
 @pytest.mark.parametrize("push", [True])
 @pytest.mark.parametrize("recovery", ["poll", "notification"])
 @pytest.mark.parametrize("fault", FAULTS)
@@ -375,7 +340,7 @@ async def test_socket_stays_up_while_http_fails(
     await _set_fault(simulator, fault, on=True)
     # The server's own schedule starts a run; reading it fails.
     simulator.start_task("BackupDatabase")
-    await _until(hass, RUNNING, STATE_UNAVAILABLE.__eq__)
+    await wait_for_state(hass, RUNNING, STATE_UNAVAILABLE.__eq__, within=2)
     await settle(hass)
     assert len(butler_records(caplog)) == 1
     _assert_no_traceback(caplog)
@@ -395,13 +360,15 @@ async def test_socket_stays_up_while_http_fails(
         await _set_fault(simulator, fault, on=False)
         # No poll is due: the run's next notification shows the server back.
         simulator.finish_all()
-        await _until(hass, RUNNING, STATE_OFF.__eq__)
+        await wait_for_state(hass, RUNNING, STATE_OFF.__eq__, within=2)
     assert _state(hass, RUNNING) != STATE_UNAVAILABLE
     assert _state(hass, BACKUP) != STATE_UNAVAILABLE
     # Reauthentication reloads the entry: its new socket is the one open.
     await simulator.wait_for_sockets(1)
     await settle(hass)
     coordinator = init_integration.runtime_data
-    await _until_connected(coordinator)
+    await wait_for_coordinator(
+        coordinator, lambda: coordinator.push_connected, within=2
+    )
     assert coordinator.last_update_success
     assert coordinator.update_interval == RESYNC_INTERVAL

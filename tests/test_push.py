@@ -9,7 +9,6 @@ reconnect or a heartbeat is due.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 from itertools import pairwise
 import json
@@ -32,7 +31,6 @@ from custom_components.butler.const import (
     SCAN_INTERVAL,
     SETTINGS_INTERVAL,
 )
-from custom_components.butler.coordinator import ButlerCoordinator
 from custom_components.butler.plex import Activity
 from custom_components.butler.plex.client import MAX_FRAME_BYTES
 from homeassistant.config_entries import ConfigEntryState
@@ -44,7 +42,13 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 
-from .conftest import LoopLag, butler_records, settle
+from .conftest import (
+    LoopLag,
+    butler_records,
+    settle,
+    wait_for_coordinator,
+    wait_for_state,
+)
 
 RUNNING = "binary_sensor.plex_server_butler_running"
 ACTIVITY = "sensor.plex_server_butler_activity"
@@ -57,47 +61,6 @@ LISTENER = "butler notifications"
 @pytest.fixture
 def push() -> bool:
     return True
-
-
-async def _wait_for_state(
-    hass: HomeAssistant, entity_id: str, wanted: Callable[[str], bool]
-) -> float:
-    """Wait (a second at most) for the entity's state; returns the loop time it became so."""
-    reached = asyncio.get_running_loop().create_future()
-
-    @callback
-    def _check(_: Event[EventStateChangedData] | None = None) -> None:
-        state = hass.states.get(entity_id)
-        if state is not None and wanted(state.state) and not reached.done():
-            reached.set_result(asyncio.get_running_loop().time())
-
-    unsubscribe = async_track_state_change_event(hass, entity_id, _check)
-    _check()
-    try:
-        async with asyncio.timeout(1):
-            return await reached
-    finally:
-        unsubscribe()
-
-
-async def _wait_for_coordinator(
-    coordinator: ButlerCoordinator, wanted: Callable[[], bool]
-) -> None:
-    """Wait (a second at most) until `wanted` is true now or after a coordinator update."""
-    reached = asyncio.Event()
-
-    @callback
-    def _check() -> None:
-        if wanted():
-            reached.set()
-
-    unsubscribe = coordinator.async_add_listener(_check)
-    _check()
-    try:
-        async with asyncio.timeout(1):
-            await reached.wait()
-    finally:
-        unsubscribe()
 
 
 class _LogWaiter(logging.Handler):
@@ -147,10 +110,10 @@ async def test_state_follows_the_server_within_a_second(
         # Started from elsewhere: the server's own schedule, or Plex Web.
         changed = loop.time()
         simulator.start_task(task)
-        delays.append(await _wait_for_state(hass, RUNNING, STATE_ON.__eq__) - changed)
+        delays.append(await wait_for_state(hass, RUNNING, STATE_ON.__eq__) - changed)
         changed = loop.time()
         simulator.finish_all()
-        delays.append(await _wait_for_state(hass, RUNNING, STATE_OFF.__eq__) - changed)
+        delays.append(await wait_for_state(hass, RUNNING, STATE_OFF.__eq__) - changed)
     assert max(delays) <= 1.0
     assert median(delays) <= 0.2
 
@@ -182,7 +145,7 @@ async def test_activity_and_progress_while_running(
         )
     )
     simulator.finish_task("BackupDatabase")
-    await _wait_for_state(hass, PROGRESS, "unknown".__eq__)
+    await wait_for_state(hass, PROGRESS, "unknown".__eq__)
     assert hass.states.get(ACTIVITY).state == "unknown"
 
 
@@ -242,13 +205,13 @@ async def test_a_storm_is_read_at_most_every_100_ms_and_its_end_is_read(
                 }
             )
         )
-        await _wait_for_coordinator(coordinator, lambda: bool(reads))
+        await wait_for_coordinator(coordinator, lambda: bool(reads))
         await settle(hass)
         quiet_from = reads[-1] + cooldown
         # 2,000 notifications a second, as a library scan on a busy server sends.
         with LoopLag() as lag:
             first, last, sent = await simulator.storm(rate=2000, seconds=0.6)
-        await _wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
+        await wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
         await settle(hass)
     assert sent > 500
     gaps = [later - earlier for earlier, later in pairwise(reads)]
@@ -284,7 +247,7 @@ async def test_garbage_frames_are_skipped(
     await simulator.wait_for_sockets(1)
     simulator.send_raw(frame)
     simulator.start_task("BackupDatabase")
-    await _wait_for_state(hass, RUNNING, STATE_ON.__eq__)
+    await wait_for_state(hass, RUNNING, STATE_ON.__eq__)
     assert init_integration.runtime_data.push_connected
     assert len(simulator.sockets) == 1
 
@@ -297,7 +260,7 @@ async def test_a_huge_frame_closes_the_socket_and_it_reconnects(
 ) -> None:
     await simulator.wait_for_sockets(1)
     coordinator = init_integration.runtime_data
-    await _wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
+    await wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
     logged = asyncio.ensure_future(_wait_for_log("no live updates"))
     simulator.send_raw("x" * (MAX_FRAME_BYTES + 1))
     await logged
@@ -344,21 +307,21 @@ async def test_dropped_socket_reconnects_without_duplicate_listeners(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
 ) -> None:
     coordinator = init_integration.runtime_data
-    await _wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
+    await wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
     for _ in range(2):
         await simulator.drop_sockets()
-        await _wait_for_coordinator(coordinator, lambda: not coordinator.push_connected)
+        await wait_for_coordinator(coordinator, lambda: not coordinator.push_connected)
         # The refresh the closed socket asked for runs in the background.
         await settle(hass)
         await _fire(hass, RECONNECT_MAX)
-        await _wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
+        await wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
         await settle(hass)
     assert len(simulator.sockets) == 1
     listeners = [t for t in hass._background_tasks if t.get_name() == LISTENER]
     assert len(listeners) == 1
     before = _reads(simulator, "/activities")
     simulator.start_task("BackupDatabase")
-    await _wait_for_state(hass, RUNNING, STATE_ON.__eq__)
+    await wait_for_state(hass, RUNNING, STATE_ON.__eq__)
     await settle(hass)
     assert _reads(simulator, "/activities") - before == 1
 
@@ -373,14 +336,14 @@ async def test_server_gone_is_unavailable_at_once(
     await settle(hass)
     await simulator.go_down()
     # No poll is due: the closed socket and one request show it.
-    await _wait_for_state(hass, RUNNING, STATE_UNAVAILABLE.__eq__)
+    await wait_for_state(hass, RUNNING, STATE_UNAVAILABLE.__eq__)
     await settle(hass)
     # One line for the outage, none for the socket.
     assert len(butler_records(caplog)) == 1
     await simulator.go_up()
     await _fire(hass, RECONNECT_MAX)
     await simulator.wait_for_sockets(1)
-    await _wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
+    await wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
 
 
 async def test_silent_socket_is_closed_by_the_heartbeat(
@@ -392,9 +355,9 @@ async def test_silent_socket_is_closed_by_the_heartbeat(
         mock_config_entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
         coordinator = mock_config_entry.runtime_data
-        await _wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
+        await wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
         simulator.faults.silent_socket = True
-        await _wait_for_coordinator(coordinator, lambda: not coordinator.push_connected)
+        await wait_for_coordinator(coordinator, lambda: not coordinator.push_connected)
     assert simulator.traffic.pings >= 1
     assert coordinator.update_interval == SCAN_INTERVAL
     assert hass.states.get(RUNNING).state == STATE_OFF
@@ -432,7 +395,7 @@ async def test_events_fire_once_each(
         "button", "press", {"entity_id": BACKUP}, blocking=True
     )
     simulator.finish_all()
-    await _wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
+    await wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
     await settle(hass)
     assert [event_type for event_type, _ in fired] == [
         "task_started",
@@ -529,9 +492,9 @@ async def test_an_automation_hears_the_butler_finish(
     heard = async_capture_events(hass, "plex_done")
     for _ in range(2):
         simulator.start_task("BackupDatabase")
-        await _wait_for_state(hass, RUNNING, STATE_ON.__eq__)
+        await wait_for_state(hass, RUNNING, STATE_ON.__eq__)
         simulator.finish_all()
-        await _wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
+        await wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
         await settle(hass)
     # Each finish, even the same event type twice in a row.
     assert len(heard) == 2
