@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import ExitStack
 from itertools import pairwise
 import os
 import secrets
@@ -28,7 +29,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.butler.const import DOMAIN
-from custom_components.butler.plex import Activity
 from homeassistant.const import (
     CONF_HOST,
     CONF_PORT,
@@ -41,7 +41,7 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from homeassistant.helpers.event import async_track_state_change_event
 from plexsim.simulator import STORM_PATH
 
-from .conftest import LoopLag, wait_for_coordinator
+from .conftest import LoopLag, activity_reads, wait_for_coordinator
 
 RUNNING = "binary_sensor.plex_server_butler_running"
 RATE = 2000
@@ -82,6 +82,7 @@ async def server(socket_enabled: None) -> AsyncIterator[tuple[int, str]]:
 
 async def test_notification_storm(hass: HomeAssistant, server: tuple[int, str]) -> None:
     port, token = server
+    stack = ExitStack()
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Plex Server",
@@ -100,14 +101,7 @@ async def test_notification_storm(hass: HomeAssistant, server: tuple[int, str]) 
     # The socket's first read, once it is open, updates the coordinator.
     await wait_for_coordinator(coordinator, lambda: coordinator.push_connected, 10)
     loop = asyncio.get_running_loop()
-    reads: list[float] = []
-    read = coordinator.client.async_get_activities
-
-    async def _timed_read() -> list[Activity]:
-        reads.append(loop.time())
-        return await read()
-
-    coordinator.client.async_get_activities = _timed_read  # type: ignore[method-assign]
+    reads = stack.enter_context(activity_reads(coordinator))
     ended = loop.create_future()
 
     @callback
@@ -128,6 +122,7 @@ async def test_notification_storm(hass: HomeAssistant, server: tuple[int, str]) 
         async with asyncio.timeout(10):
             shown = await ended
     unsubscribe()
+    stack.close()
     assert await hass.config_entries.async_unload(entry.entry_id)
     first, last, sent = storm["first"], storm["last"], storm["sent"]
     during = [at for at in reads if at >= first]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 import logging
 from typing import Any
@@ -21,6 +22,7 @@ from syrupy.assertion import SnapshotAssertion
 import custom_components.butler
 from custom_components.butler.const import DEV_GDM_ENV, DOMAIN
 from custom_components.butler.coordinator import ButlerCoordinator
+from custom_components.butler.plex import Activity
 from homeassistant.const import (
     CONF_HOST,
     CONF_PORT,
@@ -343,3 +345,18 @@ async def wait_for_coordinator(
             await reached.wait()
     finally:
         unsubscribe()
+
+
+@contextmanager
+def activity_reads(coordinator: ButlerCoordinator) -> Iterator[list[float]]:
+    """The loop times at which the coordinator asks the server for its activities."""
+    loop = asyncio.get_running_loop()
+    reads: list[float] = []
+    read = coordinator.client.async_get_activities
+
+    async def _timed_read() -> list[Activity]:
+        reads.append(loop.time())
+        return await read()
+
+    with patch.object(coordinator.client, "async_get_activities", _timed_read):
+        yield reads

@@ -31,7 +31,6 @@ from custom_components.butler.const import (
     SCAN_INTERVAL,
     SETTINGS_INTERVAL,
 )
-from custom_components.butler.plex import Activity
 from custom_components.butler.plex.client import MAX_FRAME_BYTES
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
@@ -44,6 +43,7 @@ from plexsim import PlexSimulator
 
 from .conftest import (
     LoopLag,
+    activity_reads,
     butler_records,
     settle,
     wait_for_coordinator,
@@ -184,16 +184,8 @@ async def test_a_storm_is_read_at_most_every_100_ms_and_its_end_is_read(
     await simulator.wait_for_sockets(1)
     await settle(hass)
     coordinator = init_integration.runtime_data
-    loop = asyncio.get_running_loop()
-    reads: list[float] = []
-    read = coordinator.client.async_get_activities
-
-    async def _timed_read() -> list[Activity]:
-        reads.append(loop.time())
-        return await read()
-
     cooldown = ACTIVITIES_COOLDOWN.total_seconds()
-    with patch.object(coordinator.client, "async_get_activities", _timed_read):
+    with activity_reads(coordinator) as reads:
         # The socket's first read, at connection, may still hold the next back.
         simulator.send_raw(
             json.dumps(
