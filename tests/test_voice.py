@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
-import re
-
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.butler import voice
 from custom_components.butler.const import DOMAIN
 from homeassistant.components import conversation
 from homeassistant.components.conversation.agent_manager import AgentManager
@@ -281,58 +277,6 @@ async def test_no_tools_without_a_server(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, DOMAIN, {})
     api = await _tools(hass)
     assert not [tool for tool in api.tools if tool.name.startswith("butler__")]
-
-
-def _realizations(template: str) -> list[str]:
-    """Every way to say a sentence template: each alternative, with and without optional words."""
-    options: list[list[str]] = []
-    for part in re.split(r"(\([^)]*\)|\[[^\]]*\])", template):
-        if part.startswith("("):
-            options.append(part[1:-1].split("|"))
-        elif part.startswith("["):
-            options.append([part[1:-1], ""])
-        else:
-            options.append([part])
-    return [" ".join("".join(choice).split()) for choice in itertools.product(*options)]
-
-
-EXPECTED_REQUEST = {
-    "backup": ("POST", "/butler/BackupDatabase"),
-    "start_task": ("POST", "/butler/OptimizeDatabase"),
-    "start_all": ("POST", "/butler"),
-    "stop_all": ("DELETE", "/butler"),
-    "status": None,
-}
-
-
-@pytest.mark.parametrize("language", voice.LANGUAGES)
-async def test_every_sentence_does_the_right_thing(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    simulator: PlexSimulator,
-    language: str,
-) -> None:
-    said = 0
-    for action, by_language in voice.SENTENCES.items():
-        for template in by_language[language]:
-            for named in ("", voice.ON_SERVER[language]):
-                for sentence in _realizations(template + named):
-                    text = sentence.replace("{task}", "optimize database").replace(
-                        "{server}", "Plex Server"
-                    )
-                    before = len(simulator.requests)
-                    answer = await _say(hass, text, language)
-                    sent = {
-                        (r.method, r.path)
-                        for r in simulator.requests[before:]
-                        if r.method != "GET"
-                    }
-                    expected = EXPECTED_REQUEST[action]
-                    assert sent == ({expected} if expected else set()), text
-                    assert "Plex Server" in answer, text
-                    simulator.stop_all()
-                    said += 1
-    assert said >= 20
 
 
 async def test_voice_follows_the_actions_rules_for_names(
