@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 
 ISSUE_NO_VOICE = "voice_unavailable"
+# Between task code names in an answer's `tasks` placeholder; no code has one.
+TASK_SEPARATOR = "\n"
 LANGUAGES = ("en", "de", "fr", "nl", "es")
 
 type Answer = tuple[str, dict[str, str]]
@@ -125,7 +127,8 @@ async def async_words(
     """The answer in the speaker's language (English when it has none).
 
     A `task` (or `doing`) placeholder holding a task's code name is said by
-    the task's name in that language where the integration knows the task.
+    the task's name in that language where the integration knows the task;
+    `tasks` holds several code names, said the same way.
     """
     if language not in LANGUAGES:
         language = "en"
@@ -136,6 +139,13 @@ async def async_words(
     for name in ("task", "doing"):
         if (task := placeholders.get(name)) is not None:
             placeholders[name] = await _async_taskname_key(hass, language, task)
+    if (tasks := placeholders.get("tasks")) is not None:
+        codes = tasks.split(TASK_SEPARATOR)
+        labels = [await _async_taskname_key(hass, language, code) for code in codes]
+        # Tasks that read alike are told apart by the server's names.
+        placeholders["tasks"] = _names(
+            labels if len(set(labels)) == len(labels) else codes
+        )
     template = strings.get(f"component.{DOMAIN}.exceptions.{key}.message", key)
     return template.format(**placeholders)
 
@@ -294,11 +304,11 @@ async def _async_task(
         matches = [code for key in closest for code in names[key]] or list(
             server.data.tasks
         )[:3]
-    labels = [server.data.tasks[code].display_name for code in matches]
-    if len(set(labels)) < len(labels):
-        # Tasks that read alike are told apart by the server's names.
-        labels = matches
-    return "voice_unknown_task", {"asked": asked, "tasks": _names(labels)}
+    # Named in the answer's language by `async_words`, like a started task.
+    return "voice_unknown_task", {
+        "asked": asked,
+        "tasks": TASK_SEPARATOR.join(dict.fromkeys(matches)),
+    }
 
 
 def _names(names: Any) -> str:
