@@ -95,20 +95,22 @@ def _phrasing(
     operation: str,
     block: dict[str, Any],
     rules: dict[str, str],
-    operations: Collection[str],
+    operations: Mapping[str, Collection[str]],
 ) -> Phrasing:
     if operation not in operations:
         raise SentenceFileError(f"no operation is called {operation}")
+    slots = tuple(
+        sorted((str(k), str(v)) for k, v in (block.get("slots") or {}).items())
+    )
     templates = tuple(_inline(str(text), rules) for text in block["sentences"])
     for template in templates:
         names = set(re.findall(r"\{([^{}:]+)", template))
         if not names <= LISTS:
             raise SentenceFileError(f"{template!r} names a list other than {LISTS}")
+        if missing := set(operations[operation]) - names - {k for k, _ in slots}:
+            raise SentenceFileError(f"{template!r} ({operation}) lacks {missing}")
         if not _requires_plex(template):
             raise SentenceFileError(f"{template!r} can be said without 'Plex'")
-    slots = tuple(
-        sorted((str(k), str(v)) for k, v in (block.get("slots") or {}).items())
-    )
     return Phrasing(language, operation, templates, slots)
 
 
