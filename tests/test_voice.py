@@ -210,6 +210,40 @@ async def test_several_servers(
     assert "OptimizeDatabase" in attic.simulator.running
 
 
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("de", "sichere die Plex Datenbank auf dem Attic Plex"),
+        ("fr", "sauvegarde la base de données Plex sur le Plex Attic"),
+        ("nl", "maak een back-up van de Plex database op de Attic Plex"),
+        (
+            "es",
+            "haz una copia de seguridad de la base de datos de Plex en el Plex Attic",
+        ),
+    ],
+)
+async def test_a_server_named_in_every_language(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    attic: SecondServer,
+    language: str,
+    sentence: str,
+) -> None:
+    await _say(hass, sentence, language)
+    assert "BackupDatabase" in attic.simulator.running
+    assert not simulator.running
+
+
+async def test_a_failed_command_is_said_in_english_for_another_language(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await simulator.go_down()
+    # Italian has no answers here: English it is.
+    answer = await _say(hass, "back up the Plex database", "it")
+    assert answer.startswith("That did not work.")
+
+
 async def test_no_server(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, DOMAIN, {})
     answer = await _say(hass, "stop all Plex tasks")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 import re
 from typing import Any
@@ -53,10 +54,23 @@ def load_sentences(operations: Mapping[str, Collection[str]]) -> list[Phrasing]:
     `operations` names what can be asked for, each with the slots its
     answer needs: a template gives each of them, said or fixed.
     """
-    phrasings: list[Phrasing] = []
-    for path in sorted(SENTENCES_DIR.glob("*.yaml")):
-        phrasings.extend(load_sentence_file(path, operations))
-    return phrasings
+    needs = frozenset((name, frozenset(slots)) for name, slots in operations.items())
+    return list(_load_folder(SENTENCES_DIR, needs))
+
+
+# The files ship with the integration and do not change while Home Assistant
+# runs; validating them parses every template (about half a second), so a
+# reload of the integration reuses what the first setup read.
+@cache
+def _load_folder(
+    folder: Path, needs: frozenset[tuple[str, frozenset[str]]]
+) -> tuple[Phrasing, ...]:
+    operations = dict(needs)
+    return tuple(
+        phrasing
+        for path in sorted(folder.glob("*.yaml"))
+        for phrasing in load_sentence_file(path, operations)
+    )
 
 
 def load_sentence_file(
