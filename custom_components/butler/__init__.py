@@ -33,7 +33,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, so automations using them validate with no server set up."""
     async_setup_services(hass)
-    async_setup_voice(hass)
+    await async_setup_voice(hass)
     # Sign-in windows come back here; a first sign-in, before the
     # integration ever ran, registers it from the config flow instead.
     async_register_callback_view(hass)

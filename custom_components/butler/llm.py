@@ -20,12 +20,15 @@ from homeassistant.helpers.llm import (
     Tool,
     ToolAnnotations,
     ToolInput,
+    ToolResult,
 )
-from homeassistant.util.json import JsonObjectType
 
 from .const import DOMAIN
 from .voice import HANDLERS, async_words
 
+# Answers that mean nothing was done and nothing can be until the server or
+# the setup changes; a question back ("which server?") is not one.
+FAILURES = frozenset({"voice_failed", "voice_no_server", "voice_unreachable"})
 # Answers that say no server was found: nothing more to add to them.
 _NO_SERVER = {"voice_failed", "voice_no_server", "voice_which_server"}
 
@@ -59,8 +62,8 @@ class ButlerTool(Tool):
     @override
     async def async_call(
         self, hass: HomeAssistant, tool_input: ToolInput, llm_context: LLMContext
-    ) -> JsonObjectType:
-        """Do it, and say what happened."""
+    ) -> ToolResult:
+        """Do it, and say what happened, in the language the call asks for."""
         slots = {key: str(value) for key, value in tool_input.tool_args.items()}
         try:
             key, placeholders = await HANDLERS[self._action](hass, slots)
@@ -71,20 +74,28 @@ class ButlerTool(Tool):
         if self._more is not None and key not in _NO_SERVER:
             more = await HANDLERS[self._more](hass, slots)
             message = f"{message} {await async_words(hass, language, *more)}"
-        return {"result": key.removeprefix("voice_"), "message": message}
+        return ToolResult(
+            data={"result": key.removeprefix("voice_"), "message": message},
+            error=key in FAILURES,
+        )
 
 
 TOOLS = (
     ButlerTool(
         "start_task",
-        "Run one Plex Media Server maintenance (butler) task now, such as backing "
-        "up or optimizing the Plex database or refreshing libraries.",
+        "Run, start or launch one Plex Media Server maintenance (butler) task now: "
+        "back up or optimize the database, refresh or scan the libraries, refresh "
+        "metadata or the TV guide, generate chapter or preview thumbnails or "
+        "intro, credits or ad markers, analyze media, music or loudness, clean "
+        "old caches, bundles or logs.",
         vol.Schema(
             {
                 vol.Required(
                     "task",
-                    description="The task's name, such as 'back up database' or "
-                    "'optimize database', or its code name such as BackupDatabase.",
+                    description="The task's name as on its button, in English, "
+                    "German, French, Dutch or Spanish (such as 'Refresh libraries', "
+                    "'Datenbank optimieren'), or its code name (RefreshLibraries). "
+                    "When no task fits, the answer names the closest.",
                 ): str,
                 _SERVER: str,
             }
@@ -94,24 +105,24 @@ TOOLS = (
     ),
     ButlerTool(
         "start_all",
-        "Start the Plex Media Server's maintenance: every enabled butler task that "
-        "is due.",
+        "Start, begin or kick off the Plex Media Server's maintenance: every "
+        "enabled butler task that is due.",
         vol.Schema({_SERVER: str}),
         ToolAnnotations(destructive=False, idempotent=True),
     ),
     ButlerTool(
         "stop_all",
-        "Stop, pause or cancel all Plex Media Server maintenance (butler) tasks, "
-        "for example while someone watches.",
+        "Stop, pause, cancel, abort, halt or end whatever Plex Media Server "
+        "maintenance (butler) tasks are running, for example while someone watches.",
         vol.Schema({_SERVER: str}),
         # It cancels work under way.
         ToolAnnotations(destructive=True, idempotent=True),
     ),
     ButlerTool(
         "status",
-        "Tell whether the Plex Media Server's butler is running maintenance, what "
-        "it is doing and how far it is, and when the Plex database was last "
-        "backed up.",
+        "Tell whether the Plex Media Server's butler is running or busy with "
+        "maintenance, what Plex is doing or working on right now, how far it is, "
+        "and when the Plex database was last backed up.",
         vol.Schema({_SERVER: str}),
         ToolAnnotations(read_only=True, destructive=False, idempotent=True),
         more="last_backup",

@@ -5,19 +5,20 @@ sentences to its default agent, and its built-in intents only see exposed
 entities. The one route that needs nothing from the user is the sentence
 trigger registry the automation *sentence* trigger uses
 (`conversation.agent_manager.get_agent_manager(hass).register_trigger`).
-Every sentence names Plex, so none captures anyone else's command. If that
-internal call is missing or changes, the integration works without voice
-and raises a repair issue saying so.
+What can be said is data, in `sentences/<language>.yaml`
+(`sentence_files.py`); this module answers it. Every sentence names Plex,
+so none captures anyone else's command. If that internal call is missing or
+changes, the integration works without voice and raises a repair issue
+saying so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 import difflib
-import re
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir, translation
 from homeassistant.util import dt as dt_util
@@ -25,6 +26,7 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, KNOWN_TASKS, LOGGER
 from .coordinator import name_key
 from .plex import PlexClient, readable_task_name
+from .sentence_files import Phrasing, SentenceFileError, load_sentences
 
 if TYPE_CHECKING:
     from hassil.recognize import RecognizeResult
@@ -35,110 +37,36 @@ if TYPE_CHECKING:
 
 
 ISSUE_NO_VOICE = "voice_unavailable"
+# Between task code names in an answer's `tasks` placeholder; no code has one.
+TASK_SEPARATOR = "\n"
 LANGUAGES = ("en", "de", "fr", "nl", "es")
 
 type Answer = tuple[str, dict[str, str]]
 type Handler = Callable[[HomeAssistant, dict[str, str]], Awaitable[Answer]]
 
-# The sentences, by action and language. `{task}` and `{server}` are
-# wildcards; a server is named as "... on [the] <name> Plex" (or the
-# language's own word order).
-SENTENCES: dict[str, dict[str, list[str]]] = {
-    "backup": {
-        "en": ["back up [the] Plex database", "backup [the] Plex database"],
-        "de": ["sichere die Plex Datenbank", "Plex Datenbank sichern"],
-        "fr": ["sauvegarde la base de données Plex", "sauvegarder la base Plex"],
-        "nl": ["maak een back-up van de Plex database", "back-up de Plex database"],
-        "es": ["haz una copia de seguridad de la base de datos de Plex"],
-    },
-    "start_task": {
-        "en": ["(run|start) [the] Plex task {task}"],
-        "de": [
-            "starte [die] Plex Aufgabe {task}",
-            "führe [die] Plex Aufgabe {task} aus",
-        ],
-        "fr": ["(lance|démarre) la tâche Plex {task}"],
-        "nl": ["start [de] Plex taak {task}", "voer [de] Plex taak {task} uit"],
-        "es": ["(ejecuta|inicia) la tarea de Plex {task}"],
-    },
-    "start_all": {
-        "en": ["start [the] Plex maintenance", "start all Plex tasks"],
-        "de": ["starte [die] Plex Wartung", "starte alle Plex Aufgaben"],
-        "fr": ["démarre la maintenance Plex", "lance toutes les tâches Plex"],
-        "nl": ["start [het] Plex onderhoud", "start alle Plex taken"],
-        "es": ["inicia el mantenimiento de Plex", "inicia todas las tareas de Plex"],
-    },
-    "stop_all": {
-        "en": [
-            "stop all Plex tasks",
-            "(stop|pause) [the] Plex maintenance",
-        ],
-        "de": ["stoppe alle Plex Aufgaben", "(stoppe|pausiere) [die] Plex Wartung"],
-        "fr": [
-            "arrête toutes les tâches Plex",
-            "(arrête|suspends) la maintenance Plex",
-        ],
-        "nl": ["stop alle Plex taken", "(stop|pauzeer) [het] Plex onderhoud"],
-        "es": [
-            "detén todas las tareas de Plex",
-            "(detén|pausa) el mantenimiento de Plex",
-        ],
-    },
-    "status": {
-        "en": [
-            "is [the] Plex butler running",
-            "what is Plex doing",
-            "what's Plex doing",
-        ],
-        "de": ["läuft der Plex Butler", "was macht Plex"],
-        "fr": ["est-ce que le majordome Plex tourne", "que fait Plex"],
-        "nl": ["draait de Plex butler", "wat doet Plex"],
-        "es": ["está funcionando el mayordomo de Plex", "qué está haciendo Plex"],
-    },
-    "last_backup": {
-        "en": ["when was [the] Plex database last backed up"],
-        "de": ["wann wurde die Plex Datenbank zuletzt gesichert"],
-        "fr": ["quand la base de données Plex a-t-elle été sauvegardée"],
-        "nl": ["wanneer is de Plex database voor het laatst geback-upt"],
-        "es": [
-            "cuándo se hizo la última copia de seguridad de la base de datos de Plex"
-        ],
-    },
-}
-# How a sentence names a server, appended to it.
-ON_SERVER: dict[str, str] = {
-    "en": " on [the] {server} Plex",
-    "de": " auf [dem] {server} Plex",
-    "fr": " sur le Plex {server}",
-    "nl": " op [de] {server} Plex",
-    "es": " en el Plex {server}",
-}
 
-
-def sentences(action: str) -> list[str]:
-    """Every sentence for an action, in every language, with and without a server."""
-    result = []
-    for language, templates in SENTENCES[action].items():
-        for template in templates:
-            result.extend([template, template + ON_SERVER[language]])
-    return result
-
-
-@callback
-def async_setup_voice(hass: HomeAssistant) -> None:
+async def async_setup_voice(hass: HomeAssistant) -> None:
     """Register the sentences, for as long as Home Assistant runs.
 
-    When the internal registry is not there (a later Home Assistant), the
-    integration goes on without voice and a repair issue says so.
+    All languages at once: Assist tries trigger sentences whatever language
+    a pipeline speaks, and answers in the one it asks for. When the internal
+    registry is not there (a later Home Assistant), the integration goes on
+    without voice and a repair issue says so.
     """
+    try:
+        phrasings = await hass.async_add_executor_job(load_sentences, NEEDS)
+    except SentenceFileError as err:
+        LOGGER.error("Voice sentences could not be read: %s", err)
+        return
     try:
         from homeassistant.components.conversation.agent_manager import (  # noqa: PLC0415
             get_agent_manager,
         )
 
-        manager = get_agent_manager(hass)
-        for action, handler in HANDLERS.items():
-            manager.register_trigger(sentences(action), _callback(hass, handler))
+        by_template = _by_template(phrasings)
+        get_agent_manager(hass).register_trigger(
+            list(by_template), _callback(hass, by_template)
+        )
     except (ImportError, AttributeError, TypeError, KeyError) as err:
         LOGGER.warning("Voice sentences could not be registered: %s", err)
         ir.async_create_issue(
@@ -151,19 +79,41 @@ def async_setup_voice(hass: HomeAssistant) -> None:
         )
 
 
+def _by_template(phrasings: list[Phrasing]) -> dict[str, Phrasing]:
+    """What each template means, the ones without a wildcard first.
+
+    Assist takes the first template of a trigger that matches, so a fixed
+    sentence ("refresh the Plex libraries") wins over one that only fits
+    because a wildcard swallows words.
+    """
+    ordered = sorted(
+        (
+            (template, phrasing)
+            for phrasing in phrasings
+            for template in phrasing.templates
+        ),
+        key=lambda item: "{" in item[0],
+    )
+    return dict(ordered)
+
+
 def _callback(
-    hass: HomeAssistant, handler: Handler
+    hass: HomeAssistant, by_template: dict[str, Phrasing]
 ) -> Callable[[ConversationInput, RecognizeResult], Awaitable[str | None]]:
     async def _async_answer(
         user_input: ConversationInput, result: RecognizeResult
     ) -> str | None:
+        # Home Assistant hands this callback only matches of these templates.
+        sentence = result.intent_sentence
+        phrasing = by_template[sentence.text if sentence and sentence.text else ""]
         slots = {
             name: str(entity.text or entity.value).strip()
             for name, entity in result.entities.items()
         }
+        slots.update(phrasing.slots)
         language = (user_input.language or hass.config.language).split("-")[0]
         try:
-            key, placeholders = await handler(hass, slots)
+            key, placeholders = await HANDLERS[phrasing.operation](hass, slots)
         except HomeAssistantError as err:
             key = "voice_failed"
             placeholders = {"error": str(err)}
@@ -178,7 +128,8 @@ async def async_words(
     """The answer in the speaker's language (English when it has none).
 
     A `task` (or `doing`) placeholder holding a task's code name is said by
-    the task's name in that language where the integration knows the task.
+    the task's name in that language where the integration knows the task;
+    `tasks` holds several code names, said the same way.
     """
     if language not in LANGUAGES:
         language = "en"
@@ -189,6 +140,13 @@ async def async_words(
     for name in ("task", "doing"):
         if (task := placeholders.get(name)) is not None:
             placeholders[name] = await _async_taskname_key(hass, language, task)
+    if (tasks := placeholders.get("tasks")) is not None:
+        codes = tasks.split(TASK_SEPARATOR)
+        labels = [await _async_taskname_key(hass, language, code) for code in codes]
+        # Tasks that read alike are told apart by the server's names.
+        placeholders["tasks"] = _names(
+            labels if len(set(labels)) == len(labels) else codes
+        )
     template = strings.get(f"component.{DOMAIN}.exceptions.{key}.message", key)
     return template.format(**placeholders)
 
@@ -218,10 +176,19 @@ def _server(hass: HomeAssistant, slots: dict[str, str]) -> ButlerCoordinator | A
     if not servers:
         return "voice_no_server", {}
     if (named := slots.get("server")) is not None:
-        wanted = name_key(named)
-        for entry in servers:
-            if name_key(entry.title) in (wanted, name_key(f"{named} Plex")):
-                return entry.runtime_data
+        # "the attic Plex", "Attic", "Plex Attic": the words around the name
+        # are the language's, the name is the server's.
+        # The longest fit wins: "the attic Plex" means Attic, not a "Plex".
+        words = named.split()
+        for start in range(len(words)):
+            rest = name_key("".join(words[start:]))
+            for entry in servers:
+                if name_key(entry.title) in (
+                    rest,
+                    rest.removesuffix("plex"),
+                    rest.removeprefix("plex"),
+                ):
+                    return entry.runtime_data
         return "voice_which_server", {"servers": _names(e.title for e in servers)}
     if len(servers) > 1:
         return "voice_which_server", {"servers": _names(e.title for e in servers)}
@@ -233,21 +200,7 @@ async def _async_backup(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
 
 
 async def _async_start_task(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
-    task = slots.get("task", "")
-    # A server named at the end may land in the task's wildcard too.
-    if "server" not in slots:
-        for entry in _servers(hass):
-            found = re.fullmatch(
-                rf"(.+?) (?:on|auf|sur|op|en) (?:the |dem |le |de |el )?"
-                rf"(?:Plex )?{re.escape(entry.title)}(?: Plex)?",
-                task,
-                re.IGNORECASE,
-            )
-            if found:
-                task = found.group(1)
-                slots = {**slots, "server": entry.title}
-                break
-    return await _async_start(hass, slots, task)
+    return await _async_start(hass, slots, slots.get("task", ""))
 
 
 async def _async_start(
@@ -321,6 +274,15 @@ async def _async_last_backup(hass: HomeAssistant, slots: dict[str, str]) -> Answ
     }
 
 
+# What each operation's answer needs from the sentence, said or fixed.
+NEEDS: dict[str, frozenset[str]] = {
+    "backup": frozenset(),
+    "start_task": frozenset({"task"}),
+    "start_all": frozenset(),
+    "stop_all": frozenset(),
+    "status": frozenset(),
+    "last_backup": frozenset(),
+}
 HANDLERS: dict[str, Handler] = {
     "backup": _async_backup,
     "start_task": _async_start_task,
@@ -360,11 +322,11 @@ async def _async_task(
         matches = [code for key in closest for code in names[key]] or list(
             server.data.tasks
         )[:3]
-    labels = [server.data.tasks[code].display_name for code in matches]
-    if len(set(labels)) < len(labels):
-        # Tasks that read alike are told apart by the server's names.
-        labels = matches
-    return "voice_unknown_task", {"asked": asked, "tasks": _names(labels)}
+    # Named in the answer's language by `async_words`, like a started task.
+    return "voice_unknown_task", {
+        "asked": asked,
+        "tasks": TASK_SEPARATOR.join(dict.fromkeys(matches)),
+    }
 
 
 def _names(names: Any) -> str:

@@ -1,0 +1,148 @@
+"""Voice corpora: how people ask, in every language, through Home Assistant's conversation API.
+
+Like home-assistant-intents' `tests/<lang>/*.yaml`, the corpora pair
+sentences with what they must do; unlike templates, they are written from
+how people talk. Each understood sentence must do exactly its operation on
+the simulator; each ordinary request must never be taken by this
+integration, with or without a Plex media player in the house.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+import yaml
+
+from custom_components.butler.const import DOMAIN
+from homeassistant.components import conversation
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import translation
+from plexsim import PlexSimulator
+
+CORPORA = Path(__file__).parent / "voice_corpus"
+LANGUAGES = sorted(path.stem for path in CORPORA.glob("*.yaml"))
+# What each operation sends the server; questions send nothing and are
+# known by their answer (here, with the butler idle).
+COMMANDS: dict[str, tuple[str, str] | None] = {
+    "backup": ("POST", "/butler/BackupDatabase"),
+    "start_all": ("POST", "/butler"),
+    "stop_all": ("DELETE", "/butler"),
+    "is_running": None,
+    "what_doing": None,
+    # Nothing reached Home Assistant's webhook yet: the answer says so.
+    "last_backup": None,
+}
+ANSWERS = {
+    "is_running": "voice_idle",
+    "what_doing": "voice_idle",
+    "last_backup": "voice_no_backup",
+}
+OPERATIONS = {*COMMANDS, "run_task"}
+
+
+def _corpus(language: str) -> dict[str, Any]:
+    corpus: dict[str, Any] = yaml.safe_load(
+        (CORPORA / f"{language}.yaml").read_text(encoding="utf-8")
+    )
+    return corpus
+
+
+def test_every_language_has_a_corpus_of_the_same_breadth() -> None:
+    sentence_files = Path("custom_components/butler/sentences")
+    assert sorted(path.stem for path in sentence_files.glob("*.yaml")) == LANGUAGES
+    for language in LANGUAGES:
+        corpus = _corpus(language)
+        assert set(corpus["understood"]) == OPERATIONS, language
+        for operation, sentences in corpus["understood"].items():
+            assert len(sentences) >= 10, (language, operation)
+        assert len(corpus["not_taken"]) >= 20, language
+
+
+async def _say(hass: HomeAssistant, text: str, language: str) -> str:
+    result = await conversation.async_converse(
+        hass, text, None, Context(), language=language
+    )
+    speech: str = result.response.speech["plain"]["speech"]
+    return speech
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_understood_and_done(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    language: str,
+) -> None:
+    strings = await translation.async_get_translations(
+        hass, language, "exceptions", {DOMAIN}
+    )
+    wrong = []
+    for operation, sentences in _corpus(language)["understood"].items():
+        pairs = (
+            sentences.items()
+            if operation == "run_task"
+            else [(sentence, None) for sentence in sentences]
+        )
+        for sentence, task in pairs:
+            before = len(simulator.requests)
+            answer = await _say(hass, sentence, language)
+            sent = [
+                (request.method, request.path)
+                for request in simulator.requests[before:]
+                if request.method != "GET"
+            ]
+            command = ("POST", f"/butler/{task}") if task else COMMANDS[operation]
+            expected = ANSWERS.get(operation)
+            if sent != ([command] if command else []) or (
+                expected is not None
+                and answer
+                != strings[f"component.{DOMAIN}.exceptions.{expected}.message"].format(
+                    server="Plex Server"
+                )
+            ):
+                wrong.append((operation, sentence, sent, answer))
+            simulator.stop_all()
+    assert not wrong, "\n".join(map(str, wrong))
+
+
+@pytest.mark.parametrize("media_player", [False, True])
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_ordinary_requests_are_not_taken(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    hass_ws_client: WebSocketGenerator,
+    language: str,
+    media_player: bool,
+) -> None:
+    if media_player:
+        hass.states.async_set(
+            "media_player.plex_living_room",
+            "playing",
+            {"friendly_name": "Plex Living Room", "supported_features": 0xFFFF},
+        )
+    sentences = _corpus(language)["not_taken"]
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "conversation/agent/homeassistant/debug",
+            "sentences": sentences,
+            "language": language,
+        }
+    )
+    reply = await client.receive_json()
+    assert reply["success"]
+    taken = [
+        sentence
+        for sentence, result in zip(sentences, reply["result"]["results"], strict=True)
+        if result and result.get("source") == "trigger"
+    ]
+    assert not taken, taken
+    # And said, nothing reaches the server.
+    for sentence in sentences:
+        await _say(hass, sentence, language)
+    assert not [r for r in simulator.requests if r.method != "GET"]
