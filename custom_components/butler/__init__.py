@@ -8,8 +8,9 @@ from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
+from .connection import async_create_client
 from .const import DOMAIN
-from .coordinator import ButlerConfigEntry, ButlerCoordinator, async_create_client
+from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .database import async_forget_database
 from .discovery import async_start_gdm, async_stop_gdm_unless_needed
 from .services import async_setup_services

@@ -9,21 +9,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, override
 
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.const import (
-    CONF_HOST,
-    CONF_PORT,
-    CONF_SSL,
-    CONF_TOKEN,
-    CONF_VERIFY_SSL,
-)
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
-from homeassistant.helpers import instance_id
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
-from homeassistant.loader import async_get_integration
 
 from .const import (
     ACTIVITIES_COOLDOWN,
@@ -42,8 +32,6 @@ from .const import (
     WINDOW_START,
 )
 from .plex import (
-    DEFAULT_TIMEOUT,
-    SCHEDULE_SETTING_PREFIX,
     Activity,
     ButlerTask,
     PlexAuthenticationError,
@@ -58,73 +46,7 @@ from .plex import (
 )
 
 type ButlerConfigEntry = ConfigEntry[ButlerCoordinator]
-
-
-def reaches_server(entry: ButlerConfigEntry) -> bool:
-    """Whether the entry talks to its server right now: then it has not moved.
-
-    A server with two addresses (wired and wireless, a container's bridge)
-    answers discovery from either; an entry that works is left alone.
-    """
-    return (
-        entry.state is ConfigEntryState.LOADED
-        and entry.runtime_data.last_update_success
-    )
-
-
 type ButlerEventListener = Callable[[str, dict[str, Any]], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ClientIdentity:
-    """How this installation introduces itself to Plex servers and plex.tv."""
-
-    client_identifier: str
-    product: str
-    product_version: str
-    device_name: str
-
-
-async def async_client_identity(hass: HomeAssistant) -> ClientIdentity:
-    """The stable client identifier Plex asks well-behaved clients to send.
-
-    It is the Home Assistant installation's id, so a server's and plex.tv's
-    device lists show one entry for it; product name and version are the
-    manifest's.
-    """
-    integration = await async_get_integration(hass, DOMAIN)
-    return ClientIdentity(
-        client_identifier=await instance_id.async_get(hass),
-        product=integration.name,
-        product_version=str(integration.version),
-        device_name=hass.config.location_name,
-    )
-
-
-async def async_create_client(
-    hass: HomeAssistant,
-    data: Mapping[str, Any],
-    *,
-    request_timeout: float | None = None,
-) -> PlexClient:
-    """Build a client from config entry data; ValueError when the host is not usable.
-
-    Without `request_timeout`, the client's default (looked up at call time).
-    """
-    identity = await async_client_identity(hass)
-    return PlexClient(
-        async_get_clientsession(hass),
-        data[CONF_HOST],
-        port=data[CONF_PORT],
-        ssl=data[CONF_SSL],
-        verify_ssl=data[CONF_VERIFY_SSL],
-        token=data[CONF_TOKEN],
-        client_identifier=identity.client_identifier,
-        request_timeout=DEFAULT_TIMEOUT if request_timeout is None else request_timeout,
-        product=identity.product,
-        product_version=identity.product_version,
-        device_name=identity.device_name,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,44 +76,6 @@ class ButlerData:
     def running(self) -> bool:
         """Whether the butler is working through tasks."""
         return self.activity is not None
-
-    def task_names(
-        self, aliases: Mapping[str, str] | None = None
-    ) -> dict[str, list[str]]:
-        """Every way to name each task, as `name_key`s, with the tasks each fits.
-
-        A task is named by its code name, with or without the "ButlerTask"
-        prefix, by the server's title, and by any `aliases` (name to code
-        name, such as its translated names). Tasks come in the server's order.
-        """
-        spoken: dict[str, list[str]] = {}
-        for code, task in self.tasks.items():
-            names = {
-                code,
-                code.removeprefix(SCHEDULE_SETTING_PREFIX),
-                task.display_name,
-            }
-            names.update(alias for alias, of in (aliases or {}).items() if of == code)
-            for key in {name_key(name) for name in names} - {""}:
-                spoken.setdefault(key, []).append(code)
-        return spoken
-
-    def find_tasks(
-        self, asked: str, aliases: Mapping[str, str] | None = None
-    ) -> list[str]:
-        """The tasks a name fits: the server's exact name wins, else every name that fits.
-
-        More than one means the name is ambiguous; a name with no letters or
-        digits fits nothing.
-        """
-        if asked in self.tasks:
-            return [asked]
-        return self.task_names(aliases).get(name_key(asked), [])
-
-
-def name_key(text: str) -> str:
-    """A name as matched: letters and digits of any script, case folded; may be empty."""
-    return "".join(char for char in text.casefold() if char.isalnum())
 
 
 class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):

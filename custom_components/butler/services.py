@@ -22,6 +22,7 @@ from homeassistant.helpers.service import async_get_config_entry
 
 from .const import CONF_TASK, DOMAIN, TASK_KEY_PREFIX
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
+from .task_names import find_tasks
 
 SERVICE_START_ALL = "start_all"
 SERVICE_STOP_ALL = "stop_all"
@@ -86,7 +87,7 @@ def _task_name(coordinator: ButlerCoordinator, asked: str) -> str:
     """
     tasks = coordinator.data.tasks
     server = coordinator.config_entry.title
-    matches = coordinator.data.find_tasks(asked)
+    matches = find_tasks(tasks, asked)
     if len(matches) == 1:
         return matches[0]
     if matches:

@@ -23,8 +23,8 @@ from homeassistant.helpers import issue_registry as ir, translation
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, KNOWN_TASKS, LOGGER
-from .coordinator import name_key
 from .plex import PlexClient, readable_task_name
+from .task_names import find_tasks, name_key, task_names
 
 if TYPE_CHECKING:
     from hassil.recognize import RecognizeResult
@@ -349,11 +349,11 @@ async def _async_task(
                 translated[spoken] = code
     # The same rules as the actions: an exact name wins, an ambiguous one
     # is asked about.
-    matches = server.data.find_tasks(asked, translated)
+    matches = find_tasks(server.data.tasks, asked, translated)
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        names = server.data.task_names(translated)
+        names = task_names(server.data.tasks, translated)
         closest = difflib.get_close_matches(
             name_key(asked), list(names), n=3, cutoff=0.5
         )
