@@ -31,16 +31,12 @@ SERVER_BUTTONS: tuple[ButlerButtonEntityDescription, ...] = (
     ButlerButtonEntityDescription(
         key="start_all",
         translation_key="start_all",
-        press_fn=lambda coordinator: coordinator.async_command(
-            lambda client: client.async_start_all()
-        ),
+        press_fn=lambda coordinator: coordinator.async_start_all(),
     ),
     ButlerButtonEntityDescription(
         key="stop_all",
         translation_key="stop_all",
-        press_fn=lambda coordinator: coordinator.async_command(
-            lambda client: client.async_stop_all()
-        ),
+        press_fn=lambda coordinator: coordinator.async_stop_all(),
     ),
 )
 

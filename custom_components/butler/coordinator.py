@@ -43,6 +43,7 @@ from .plex import (
     ServerInfo,
     Setting,
     StartResult,
+    StopResult,
 )
 
 type ButlerConfigEntry = ConfigEntry[ButlerCoordinator]
@@ -386,18 +387,30 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                 self._started[name] = task
                 self._emit(EVENT_TASK_STARTED, _task_attributes(task))
 
-        return await self.async_command(
+        return await self._async_command(
             lambda client: client.async_start_task(name), then=started
         )
+
+    async def async_stop_task(self, name: str) -> StopResult:
+        """Stop one task; "not running" is an answer, not an error."""
+        return await self._async_command(lambda client: client.async_stop_task(name))
+
+    async def async_start_all(self) -> None:
+        """Have the butler work through its scheduled tasks now."""
+        await self._async_command(lambda client: client.async_start_all())
+
+    async def async_stop_all(self) -> None:
+        """Stop the butler's run."""
+        await self._async_command(lambda client: client.async_stop_all())
 
     async def async_write_setting(self, setting: str, value: bool | int | str) -> None:
         """Change one server setting; the settings are read again right after."""
         self._settings_due = True
-        await self.async_command(
+        await self._async_command(
             lambda client: client.async_set_setting(setting, value)
         )
 
-    async def async_command[T](
+    async def _async_command[T](
         self,
         command: Callable[[PlexClient], Awaitable[T]],
         *,

@@ -119,11 +119,11 @@ def _listing(names: list[str]) -> str:
 
 
 async def _async_start_all(call: ServiceCall) -> None:
-    await _coordinator(call).async_command(lambda client: client.async_start_all())
+    await _coordinator(call).async_start_all()
 
 
 async def _async_stop_all(call: ServiceCall) -> None:
-    await _coordinator(call).async_command(lambda client: client.async_stop_all())
+    await _coordinator(call).async_stop_all()
 
 
 def _task_action(
@@ -139,14 +139,8 @@ def _task_action(
     return _async_handle
 
 
-_async_start_task = _task_action(
-    lambda coordinator, name: coordinator.async_start_task(name)
-)
-_async_stop_task = _task_action(
-    lambda coordinator, name: coordinator.async_command(
-        lambda client: client.async_stop_task(name)
-    )
-)
+_async_start_task = _task_action(ButlerCoordinator.async_start_task)
+_async_stop_task = _task_action(ButlerCoordinator.async_stop_task)
 
 
 @callback

@@ -23,7 +23,7 @@ from homeassistant.helpers import issue_registry as ir, translation
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, KNOWN_TASKS, LOGGER
-from .plex import PlexClient, readable_task_name
+from .plex import readable_task_name
 from .task_names import find_tasks, name_key, task_names
 
 if TYPE_CHECKING:
@@ -267,7 +267,7 @@ async def _async_start(
 
 
 def _on_server(
-    answer: str, command: Callable[[PlexClient], Awaitable[None]]
+    answer: str, command: Callable[[ButlerCoordinator], Awaitable[None]]
 ) -> Handler:
     """A handler that sends one command to the server meant, and says so."""
 
@@ -275,7 +275,7 @@ def _on_server(
         server = _server(hass, slots)
         if isinstance(server, tuple):
             return server
-        await server.async_command(command)
+        await command(server)
         return answer, {"server": server.config_entry.title}
 
     return _async_handle
@@ -325,9 +325,9 @@ HANDLERS: dict[str, Handler] = {
     "backup": _async_backup,
     "start_task": _async_start_task,
     "start_all": _on_server(
-        "voice_started_all", lambda client: client.async_start_all()
+        "voice_started_all", lambda server: server.async_start_all()
     ),
-    "stop_all": _on_server("voice_stopped_all", lambda client: client.async_stop_all()),
+    "stop_all": _on_server("voice_stopped_all", lambda server: server.async_stop_all()),
     "status": _async_status,
     "last_backup": _async_last_backup,
 }
