@@ -64,7 +64,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bo
     # it stops answering: it may have moved).
     gdm = async_start_gdm(hass)
     entry.async_on_unload(
-        coordinator.async_add_listener(lambda: gdm.async_follow(coordinator))
+        coordinator.async_add_listener(
+            lambda: gdm.async_search_if_unreachable(coordinator)
+        )
     )
     # Cancelled with the entry: unloading closes the socket.
     entry.async_create_background_task(

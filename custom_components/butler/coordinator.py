@@ -56,7 +56,7 @@ class ButlerData:
 
     tasks: dict[str, ButlerTask]
     """Tasks by code name, in the server's order."""
-    scheduled_by_setting: frozenset[str]
+    schedulable_tasks: frozenset[str]
     """Names of the tasks whose place in the schedule a server setting controls.
 
     From the last settings the server gave; `settings_current` says whether
@@ -70,7 +70,7 @@ class ButlerData:
     """Whether the server's activities could be read in this refresh."""
     current_task: ButlerTask | None = None
     """The task the run works on, where it can be told (see `_current_task`)."""
-    schedule_settings: Mapping[str, Setting] = field(default_factory=dict)
+    maintenance_settings: Mapping[str, Setting] = field(default_factory=dict)
     """The maintenance window and the behaviour settings, from the last settings read."""
 
     @property
@@ -106,8 +106,8 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         # Counts connection failures; a command remembers the count it saw
         # when it was asked for, so it can tell the server failed meanwhile.
         self._outages = 0
-        self._scheduled: frozenset[str] = frozenset()
-        self._schedule_settings: dict[str, Setting] = {}
+        self._schedulable: frozenset[str] = frozenset()
+        self._maintenance_settings: dict[str, Setting] = {}
         self._failing_reads: set[str] = set()
         self._behaviours_capped = False
         self._settings_ok = False
@@ -172,7 +172,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                 self._settings_due = settings is None
                 self._task_names = names
         if settings is not None:
-            self._schedule_settings, left_out = _schedule_settings(settings)
+            self._maintenance_settings, left_out = _maintenance_settings(settings)
             if left_out and not self._behaviours_capped:
                 self._behaviours_capped = True
                 LOGGER.warning(
@@ -181,7 +181,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                     MAX_BEHAVIOURS + left_out,
                     MAX_BEHAVIOURS,
                 )
-            self._scheduled = frozenset(
+            self._schedulable = frozenset(
                 task.name
                 for task in tasks
                 if (setting := settings.get(task.schedule_setting)) is not None
@@ -190,9 +190,9 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         return self._butler_data(
             ButlerData(
                 tasks={task.name: task for task in tasks},
-                scheduled_by_setting=self._scheduled,
+                schedulable_tasks=self._schedulable,
                 settings_current=self._settings_ok,
-                schedule_settings=self._schedule_settings,
+                maintenance_settings=self._maintenance_settings,
                 activity=None,
                 activities_current=activities is not None,
             ),
@@ -493,7 +493,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             raise UpdateFailed(**self._translation("unexpected_response")) from err
 
 
-def _schedule_settings(
+def _maintenance_settings(
     settings: Mapping[str, Setting],
 ) -> tuple[dict[str, Setting], int]:
     """The settings selects show, and how many behaviour settings were left out.

@@ -105,7 +105,7 @@ class GdmDiscovery:
         self.async_search()
 
     @callback
-    def async_follow(self, coordinator: ButlerCoordinator) -> None:
+    def async_search_if_unreachable(self, coordinator: ButlerCoordinator) -> None:
         """Search at once when a server stops answering: it may have moved.
 
         Coordinators call this on every update; at most one such search a

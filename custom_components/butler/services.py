@@ -20,8 +20,9 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.service import async_get_config_entry
 
-from .const import CONF_TASK, DOMAIN, TASK_KEY_PREFIX
+from .const import CONF_TASK, DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
+from .entity import PerName, name_in_unique_id
 from .task_names import find_tasks
 
 SERVICE_START_ALL = "start_all"
@@ -67,14 +68,16 @@ def _task_target(call: ServiceCall) -> tuple[ButlerCoordinator, str]:
         call.hass, DOMAIN, entity.config_entry_id
     )
     coordinator = entry.runtime_data
-    prefix = f"{coordinator.server.machine_identifier}_{TASK_KEY_PREFIX}"
-    if not entity.unique_id.startswith(prefix):
+    name = name_in_unique_id(
+        coordinator.server.machine_identifier, PerName.TASK, entity.unique_id
+    )
+    if name is None:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="not_a_task",
             translation_placeholders={"entity": asked},
         )
-    return coordinator, _task_name(coordinator, entity.unique_id.removeprefix(prefix))
+    return coordinator, _task_name(coordinator, name)
 
 
 def _task_name(coordinator: ButlerCoordinator, asked: str) -> str:
