@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -16,7 +16,6 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import (
-    ACTIVITIES_COOLDOWN,
     BEHAVIOUR_SUFFIX,
     DOMAIN,
     EVENT_BUTLER_FINISHED,
@@ -25,7 +24,6 @@ from .const import (
     KNOWN_BEHAVIOURS,
     LOGGER,
     MAX_BEHAVIOURS,
-    RESYNC_INTERVAL,
     SCAN_INTERVAL,
     SETTINGS_INTERVAL,
     WINDOW_END,
@@ -45,6 +43,7 @@ from .plex import (
     StartResult,
     StopResult,
 )
+from .schedule import RefreshSchedule
 
 type ButlerConfigEntry = ConfigEntry[ButlerCoordinator]
 type ButlerEventListener = Callable[[str, dict[str, Any]], None]
@@ -111,18 +110,15 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         self._failing_reads: set[str] = set()
         self._behaviours_capped = False
         self._settings_ok = False
-        # Whether the next refresh reads the settings: at first, after a
-        # write, after a failed read, and every SETTINGS_INTERVAL.
-        self._settings_due = True
-        self._task_names: tuple[str, ...] = ()
+        self._schedule = RefreshSchedule()
+        # Set while activities read on a notification are published: that
+        # read is no poll, so the next poll stays where it was.
+        self._publishing_pushed_read = False
         # Tasks Home Assistant started during the current run, for telling
         # which task runs when the server's activity does not say.
         self._started: dict[str, ButlerTask] = {}
         self._event_listeners: list[ButlerEventListener] = []
-        self._activities_wanted = False
         self._activity_reader: asyncio.Task[None] | None = None
-        # Loop time before which activities are not read again.
-        self._next_activities_read = 0.0
         # The data of the last refresh whose activities could be read: runs
         # are told started or finished against it, so a failed read in
         # between loses no event.
@@ -146,7 +142,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
     @callback
     def _async_settings_due(self, _: datetime) -> None:
         """Have the next refresh read the settings again."""
-        self._settings_due = True
+        self._schedule.settings_due = True
 
     @override
     async def _async_update_data(self) -> ButlerData:
@@ -163,14 +159,12 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             )
             names = tuple(task.name for task in tasks)
             settings = None
-            if self._settings_due or names != self._task_names:
+            if self._schedule.wants_settings(names):
                 settings = await self._async_read_aside(
                     "settings", self.client.async_get_settings
                 )
                 self._settings_ok = settings is not None
-                # A failed read is tried again at the next refresh.
-                self._settings_due = settings is None
-                self._task_names = names
+                self._schedule.settings_read(names, self._settings_ok)
         if settings is not None:
             self._maintenance_settings, left_out = _maintenance_settings(settings)
             if left_out and not self._behaviours_capped:
@@ -267,29 +261,31 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
     def async_set_push(self, connected: bool) -> None:
         """Poll slowly while the server pushes its activities, normally when not."""
         self.push_connected = connected
-        self._pick_interval()
-
-    @callback
-    def _pick_interval(self) -> None:
-        """Resync slowly only while the socket is up and the server answers.
-
-        A server whose HTTP answers fail can keep its socket open (while a
-        backup holds the database, behind a hiccuping proxy): it is polled
-        at the normal interval until a refresh works again, so it shows
-        available within one interval of answering properly.
-        """
-        self.update_interval = (
-            RESYNC_INTERVAL
-            if self.push_connected and self.last_update_success
-            else SCAN_INTERVAL
+        self.update_interval = self._schedule.poll_interval(
+            connected, self.last_update_success
         )
 
     @callback
     @override
     def _schedule_refresh(self) -> None:
-        """Schedule the next poll at the interval the server's health calls for."""
-        self._pick_interval()
-        super()._schedule_refresh()
+        """Schedule the next poll at the rate the server's health calls for.
+
+        Activities read on a notification are published like any refresh,
+        but are no poll: the next poll keeps its time, or a server busy
+        with a run would never have its task list resynced.
+        """
+        interval = self._schedule.poll_interval(
+            self.push_connected, self.last_update_success
+        )
+        now = self.hass.loop.time()
+        if self._publishing_pushed_read and self._schedule.poll_due > now:
+            self.update_interval = timedelta(seconds=self._schedule.poll_due - now)
+            super()._schedule_refresh()
+        else:
+            self.update_interval = interval
+            super()._schedule_refresh()
+            self._schedule.poll_due = now + interval.total_seconds()
+        self.update_interval = interval
 
     @callback
     def async_activities_changed(self) -> None:
@@ -308,7 +304,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             # A refused token stays refused until reauthentication reloads
             # the entry; notifications are no reason to ask again.
             return
-        self._activities_wanted = True
+        self._schedule.activities_wanted = True
         if self._activity_reader is None or self._activity_reader.done():
             self._activity_reader = self.config_entry.async_create_task(
                 self.hass,
@@ -325,34 +321,40 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         await super().async_shutdown()
 
     async def _async_read_activities(self) -> None:
-        loop = self.hass.loop
-        while self._activities_wanted and self.data is not None:
-            if (pause := self._next_activities_read - loop.time()) > 0:
+        loop, schedule = self.hass.loop, self._schedule
+        while schedule.activities_wanted and self.data is not None:
+            if (pause := schedule.activities_pause(loop.time())) > 0:
                 await asyncio.sleep(pause)
-            self._activities_wanted = False
-            self._next_activities_read = (
-                loop.time() + ACTIVITIES_COOLDOWN.total_seconds()
-            )
-            if not self.last_update_success:
-                # The server failed its last refresh, and its socket says
-                # it is there: find out now, not at the next poll.
+            schedule.activities_reading(loop.time())
+            if (activities := await self._async_pushed_activities()) is None:
+                # A full refresh finds out whether a failing server is back
+                # (its socket says it is there), or shows what is wrong:
+                # unavailable, or reauthentication.
                 await self.async_refresh()
                 continue
+            data = replace(self.data, activities_current=True)
+            self._publishing_pushed_read = True
             try:
-                async with self._lock:
-                    activities = await self.client.async_get_activities()
+                self.async_set_updated_data(self._butler_data(data, activities))
+            finally:
+                self._publishing_pushed_read = False
+
+    async def _async_pushed_activities(self) -> list[Activity] | None:
+        """The activities; None while the server fails its refreshes, or when this read fails.
+
+        Asked under the lock: a command may find the server failing while
+        this read waits for it, and then only a full refresh may say it is back.
+        """
+        async with self._lock:
+            if not self.last_update_success:
+                return None
+            try:
+                return await self.client.async_get_activities()
             except PlexError as err:
                 LOGGER.debug(
                     "%s: reading activities failed: %s", self.config_entry.title, err
                 )
-                # A refresh shows what is wrong: unavailable, or reauthentication.
-                await self.async_refresh()
-                continue
-            data = replace(self.data, activities_current=True)
-            # Not async_set_updated_data: that would push the next resync
-            # back with every progress notification.
-            self.data = self._butler_data(data, activities)
-            self.async_update_listeners()
+                return None
 
     async def _async_read_aside[T](
         self, what: str, read: Callable[[], Awaitable[T]]
@@ -405,7 +407,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
 
     async def async_write_setting(self, setting: str, value: bool | int | str) -> None:
         """Change one server setting; the settings are read again right after."""
-        self._settings_due = True
+        self._schedule.settings_due = True
         await self._async_command(
             lambda client: client.async_set_setting(setting, value)
         )
