@@ -36,7 +36,7 @@ async def short_timeout(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
 ) -> AsyncIterator[MockConfigEntry]:
     """The integration set up with a client that gives up after half a second."""
-    with patch("custom_components.butler.coordinator.DEFAULT_TIMEOUT", TIMEOUT):
+    with patch("custom_components.butler.connection.DEFAULT_TIMEOUT", TIMEOUT):
         mock_config_entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
         await hass.async_block_till_done()

@@ -122,7 +122,7 @@ COMMANDS: dict[str, Callable[[HomeAssistant], Awaitable[Any]]] = {
 
 @pytest.fixture(autouse=True)
 def short_timeout() -> Iterator[None]:
-    with patch("custom_components.butler.coordinator.DEFAULT_TIMEOUT", TIMEOUT):
+    with patch("custom_components.butler.connection.DEFAULT_TIMEOUT", TIMEOUT):
         yield
 
 

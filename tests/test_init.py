@@ -73,7 +73,7 @@ async def test_slow_server_times_out(
     simulator: PlexSimulator,
 ) -> None:
     # Real time, not the frozen clock: the client's timeout runs on the loop's clock.
-    with patch("custom_components.butler.coordinator.DEFAULT_TIMEOUT", 0.05):
+    with patch("custom_components.butler.connection.DEFAULT_TIMEOUT", 0.05):
         mock_config_entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     coordinator = mock_config_entry.runtime_data

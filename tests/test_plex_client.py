@@ -26,11 +26,11 @@ from custom_components.butler.plex import (
     readable_task_name,
 )
 from custom_components.butler.plex.client import (
-    MAX_BODY_BYTES,
     decode_container,
     parse_activities,
     parse_tasks,
 )
+from custom_components.butler.plex.http import MAX_BODY_BYTES
 from custom_components.butler.plex.models import (
     MAX_TEXT,
     Activity,

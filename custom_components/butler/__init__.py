@@ -8,8 +8,9 @@ from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
+from .connection import async_create_client
 from .const import DOMAIN
-from .coordinator import ButlerConfigEntry, ButlerCoordinator, async_create_client
+from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .database import async_forget_database
 from .discovery import async_start_gdm, async_stop_gdm_unless_needed
 from .services import async_setup_services
@@ -63,7 +64,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bo
     # it stops answering: it may have moved).
     gdm = async_start_gdm(hass)
     entry.async_on_unload(
-        coordinator.async_add_listener(lambda: gdm.async_follow(coordinator))
+        coordinator.async_add_listener(
+            lambda: gdm.async_search_if_unreachable(coordinator)
+        )
     )
     # Cancelled with the entry: unloading closes the socket.
     entry.async_create_background_task(

@@ -10,9 +10,14 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import EVERYDAY_TASKS, TASK_KEY_PREFIX
+from .const import EVERYDAY_TASKS
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
-from .entity import ButlerEntity, async_follow, task_name_translation
+from .entity import (
+    ButlerEntity,
+    PerName,
+    async_keep_entities_per_name,
+    task_name_translation,
+)
 from .plex import ButlerTask
 
 # The coordinator's lock serialises every command to a server; a platform
@@ -31,16 +36,12 @@ SERVER_BUTTONS: tuple[ButlerButtonEntityDescription, ...] = (
     ButlerButtonEntityDescription(
         key="start_all",
         translation_key="start_all",
-        press_fn=lambda coordinator: coordinator.async_command(
-            lambda client: client.async_start_all()
-        ),
+        press_fn=lambda coordinator: coordinator.async_start_all(),
     ),
     ButlerButtonEntityDescription(
         key="stop_all",
         translation_key="stop_all",
-        press_fn=lambda coordinator: coordinator.async_command(
-            lambda client: client.async_stop_all()
-        ),
+        press_fn=lambda coordinator: coordinator.async_stop_all(),
     ),
 )
 
@@ -50,7 +51,7 @@ def task_button_description(task: ButlerTask) -> ButlerButtonEntityDescription:
     translation_key, placeholders = task_name_translation(task)
     name = task.name
     return ButlerButtonEntityDescription(
-        key=f"{TASK_KEY_PREFIX}{name}",
+        key=PerName.TASK.key(name),
         translation_key=translation_key,
         translation_placeholders=placeholders,
         entity_registry_enabled_default=task.name in EVERYDAY_TASKS,
@@ -68,10 +69,10 @@ async def async_setup_entry(
     async_add_entities(
         ButlerButtonEntity(coordinator, description) for description in SERVER_BUTTONS
     )
-    async_follow(
+    async_keep_entities_per_name(
         entry,
         async_add_entities,
-        TASK_KEY_PREFIX,
+        PerName.TASK,
         wanted=lambda coordinator: coordinator.data.tasks,
         create=lambda coordinator, name: ButlerButtonEntity(
             coordinator, task_button_description(coordinator.data.tasks[name]), name

@@ -48,8 +48,9 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
+from .connection import async_create_client, reaches_server
 from .const import CONF_MACHINE_IDENTIFIER, CONNECTION_PROBE_TIMEOUT, DOMAIN, LOGGER
-from .coordinator import ButlerConfigEntry, async_create_client, reaches_server
+from .coordinator import ButlerConfigEntry
 from .plex import (
     DEFAULT_PORT,
     PlexAuthenticationError,

@@ -85,9 +85,6 @@ CONF_TASK: Final = "task"
 # What integration discovery (GDM) hands the config flow, beside host and port.
 CONF_MACHINE_IDENTIFIER: Final = "machine_identifier"
 
-# Task buttons are keyed `task_<the server's name for the task>`.
-TASK_KEY_PREFIX: Final = "task_"
-
 # Tasks Plex servers are known to have, by code name, mapped to the
 # translation key that names them. Tasks a server adds later still get
 # entities, named from the server's title or the code name.

@@ -6,27 +6,16 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, override
 
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.const import (
-    CONF_HOST,
-    CONF_PORT,
-    CONF_SSL,
-    CONF_TOKEN,
-    CONF_VERIFY_SSL,
-)
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
-from homeassistant.helpers import instance_id
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
-from homeassistant.loader import async_get_integration
 
 from .const import (
-    ACTIVITIES_COOLDOWN,
     BEHAVIOUR_SUFFIX,
     DOMAIN,
     EVENT_BUTLER_FINISHED,
@@ -35,15 +24,12 @@ from .const import (
     KNOWN_BEHAVIOURS,
     LOGGER,
     MAX_BEHAVIOURS,
-    RESYNC_INTERVAL,
     SCAN_INTERVAL,
     SETTINGS_INTERVAL,
     WINDOW_END,
     WINDOW_START,
 )
 from .plex import (
-    DEFAULT_TIMEOUT,
-    SCHEDULE_SETTING_PREFIX,
     Activity,
     ButlerTask,
     PlexAuthenticationError,
@@ -55,76 +41,12 @@ from .plex import (
     ServerInfo,
     Setting,
     StartResult,
+    StopResult,
 )
+from .schedule import RefreshSchedule
 
 type ButlerConfigEntry = ConfigEntry[ButlerCoordinator]
-
-
-def reaches_server(entry: ButlerConfigEntry) -> bool:
-    """Whether the entry talks to its server right now: then it has not moved.
-
-    A server with two addresses (wired and wireless, a container's bridge)
-    answers discovery from either; an entry that works is left alone.
-    """
-    return (
-        entry.state is ConfigEntryState.LOADED
-        and entry.runtime_data.last_update_success
-    )
-
-
 type ButlerEventListener = Callable[[str, dict[str, Any]], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ClientIdentity:
-    """How this installation introduces itself to Plex servers and plex.tv."""
-
-    client_identifier: str
-    product: str
-    product_version: str
-    device_name: str
-
-
-async def async_client_identity(hass: HomeAssistant) -> ClientIdentity:
-    """The stable client identifier Plex asks well-behaved clients to send.
-
-    It is the Home Assistant installation's id, so a server's and plex.tv's
-    device lists show one entry for it; product name and version are the
-    manifest's.
-    """
-    integration = await async_get_integration(hass, DOMAIN)
-    return ClientIdentity(
-        client_identifier=await instance_id.async_get(hass),
-        product=integration.name,
-        product_version=str(integration.version),
-        device_name=hass.config.location_name,
-    )
-
-
-async def async_create_client(
-    hass: HomeAssistant,
-    data: Mapping[str, Any],
-    *,
-    request_timeout: float | None = None,
-) -> PlexClient:
-    """Build a client from config entry data; ValueError when the host is not usable.
-
-    Without `request_timeout`, the client's default (looked up at call time).
-    """
-    identity = await async_client_identity(hass)
-    return PlexClient(
-        async_get_clientsession(hass),
-        data[CONF_HOST],
-        port=data[CONF_PORT],
-        ssl=data[CONF_SSL],
-        verify_ssl=data[CONF_VERIFY_SSL],
-        token=data[CONF_TOKEN],
-        client_identifier=identity.client_identifier,
-        request_timeout=DEFAULT_TIMEOUT if request_timeout is None else request_timeout,
-        product=identity.product,
-        product_version=identity.product_version,
-        device_name=identity.device_name,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +55,7 @@ class ButlerData:
 
     tasks: dict[str, ButlerTask]
     """Tasks by code name, in the server's order."""
-    scheduled_by_setting: frozenset[str]
+    schedulable_tasks: frozenset[str]
     """Names of the tasks whose place in the schedule a server setting controls.
 
     From the last settings the server gave; `settings_current` says whether
@@ -147,51 +69,13 @@ class ButlerData:
     """Whether the server's activities could be read in this refresh."""
     current_task: ButlerTask | None = None
     """The task the run works on, where it can be told (see `_current_task`)."""
-    schedule_settings: Mapping[str, Setting] = field(default_factory=dict)
+    maintenance_settings: Mapping[str, Setting] = field(default_factory=dict)
     """The maintenance window and the behaviour settings, from the last settings read."""
 
     @property
     def running(self) -> bool:
         """Whether the butler is working through tasks."""
         return self.activity is not None
-
-    def task_names(
-        self, aliases: Mapping[str, str] | None = None
-    ) -> dict[str, list[str]]:
-        """Every way to name each task, as `name_key`s, with the tasks each fits.
-
-        A task is named by its code name, with or without the "ButlerTask"
-        prefix, by the server's title, and by any `aliases` (name to code
-        name, such as its translated names). Tasks come in the server's order.
-        """
-        spoken: dict[str, list[str]] = {}
-        for code, task in self.tasks.items():
-            names = {
-                code,
-                code.removeprefix(SCHEDULE_SETTING_PREFIX),
-                task.display_name,
-            }
-            names.update(alias for alias, of in (aliases or {}).items() if of == code)
-            for key in {name_key(name) for name in names} - {""}:
-                spoken.setdefault(key, []).append(code)
-        return spoken
-
-    def find_tasks(
-        self, asked: str, aliases: Mapping[str, str] | None = None
-    ) -> list[str]:
-        """The tasks a name fits: the server's exact name wins, else every name that fits.
-
-        More than one means the name is ambiguous; a name with no letters or
-        digits fits nothing.
-        """
-        if asked in self.tasks:
-            return [asked]
-        return self.task_names(aliases).get(name_key(asked), [])
-
-
-def name_key(text: str) -> str:
-    """A name as matched: letters and digits of any script, case folded; may be empty."""
-    return "".join(char for char in text.casefold() if char.isalnum())
 
 
 class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
@@ -221,23 +105,20 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         # Counts connection failures; a command remembers the count it saw
         # when it was asked for, so it can tell the server failed meanwhile.
         self._outages = 0
-        self._scheduled: frozenset[str] = frozenset()
-        self._schedule_settings: dict[str, Setting] = {}
+        self._schedulable: frozenset[str] = frozenset()
+        self._maintenance_settings: dict[str, Setting] = {}
         self._failing_reads: set[str] = set()
         self._behaviours_capped = False
         self._settings_ok = False
-        # Whether the next refresh reads the settings: at first, after a
-        # write, after a failed read, and every SETTINGS_INTERVAL.
-        self._settings_due = True
-        self._task_names: tuple[str, ...] = ()
+        self._schedule = RefreshSchedule()
+        # Set while activities read on a notification are published: that
+        # read is no poll, so the next poll stays where it was.
+        self._publishing_pushed_read = False
         # Tasks Home Assistant started during the current run, for telling
         # which task runs when the server's activity does not say.
         self._started: dict[str, ButlerTask] = {}
         self._event_listeners: list[ButlerEventListener] = []
-        self._activities_wanted = False
         self._activity_reader: asyncio.Task[None] | None = None
-        # Loop time before which activities are not read again.
-        self._next_activities_read = 0.0
         # The data of the last refresh whose activities could be read: runs
         # are told started or finished against it, so a failed read in
         # between loses no event.
@@ -261,7 +142,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
     @callback
     def _async_settings_due(self, _: datetime) -> None:
         """Have the next refresh read the settings again."""
-        self._settings_due = True
+        self._schedule.settings_due = True
 
     @override
     async def _async_update_data(self) -> ButlerData:
@@ -278,16 +159,14 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             )
             names = tuple(task.name for task in tasks)
             settings = None
-            if self._settings_due or names != self._task_names:
+            if self._schedule.wants_settings(names):
                 settings = await self._async_read_aside(
                     "settings", self.client.async_get_settings
                 )
                 self._settings_ok = settings is not None
-                # A failed read is tried again at the next refresh.
-                self._settings_due = settings is None
-                self._task_names = names
+                self._schedule.settings_read(names, self._settings_ok)
         if settings is not None:
-            self._schedule_settings, left_out = _schedule_settings(settings)
+            self._maintenance_settings, left_out = _maintenance_settings(settings)
             if left_out and not self._behaviours_capped:
                 self._behaviours_capped = True
                 LOGGER.warning(
@@ -296,7 +175,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                     MAX_BEHAVIOURS + left_out,
                     MAX_BEHAVIOURS,
                 )
-            self._scheduled = frozenset(
+            self._schedulable = frozenset(
                 task.name
                 for task in tasks
                 if (setting := settings.get(task.schedule_setting)) is not None
@@ -305,9 +184,9 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         return self._butler_data(
             ButlerData(
                 tasks={task.name: task for task in tasks},
-                scheduled_by_setting=self._scheduled,
+                schedulable_tasks=self._schedulable,
                 settings_current=self._settings_ok,
-                schedule_settings=self._schedule_settings,
+                maintenance_settings=self._maintenance_settings,
                 activity=None,
                 activities_current=activities is not None,
             ),
@@ -382,29 +261,31 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
     def async_set_push(self, connected: bool) -> None:
         """Poll slowly while the server pushes its activities, normally when not."""
         self.push_connected = connected
-        self._pick_interval()
-
-    @callback
-    def _pick_interval(self) -> None:
-        """Resync slowly only while the socket is up and the server answers.
-
-        A server whose HTTP answers fail can keep its socket open (while a
-        backup holds the database, behind a hiccuping proxy): it is polled
-        at the normal interval until a refresh works again, so it shows
-        available within one interval of answering properly.
-        """
-        self.update_interval = (
-            RESYNC_INTERVAL
-            if self.push_connected and self.last_update_success
-            else SCAN_INTERVAL
+        self.update_interval = self._schedule.poll_interval(
+            connected, self.last_update_success
         )
 
     @callback
     @override
     def _schedule_refresh(self) -> None:
-        """Schedule the next poll at the interval the server's health calls for."""
-        self._pick_interval()
-        super()._schedule_refresh()
+        """Schedule the next poll at the rate the server's health calls for.
+
+        Activities read on a notification are published like any refresh,
+        but are no poll: the next poll keeps its time, or a server busy
+        with a run would never have its task list resynced.
+        """
+        interval = self._schedule.poll_interval(
+            self.push_connected, self.last_update_success
+        )
+        now = self.hass.loop.time()
+        if self._publishing_pushed_read and self._schedule.poll_due > now:
+            self.update_interval = timedelta(seconds=self._schedule.poll_due - now)
+            super()._schedule_refresh()
+        else:
+            self.update_interval = interval
+            super()._schedule_refresh()
+            self._schedule.poll_due = now + interval.total_seconds()
+        self.update_interval = interval
 
     @callback
     def async_activities_changed(self) -> None:
@@ -423,7 +304,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             # A refused token stays refused until reauthentication reloads
             # the entry; notifications are no reason to ask again.
             return
-        self._activities_wanted = True
+        self._schedule.activities_wanted = True
         if self._activity_reader is None or self._activity_reader.done():
             self._activity_reader = self.config_entry.async_create_task(
                 self.hass,
@@ -440,34 +321,40 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         await super().async_shutdown()
 
     async def _async_read_activities(self) -> None:
-        loop = self.hass.loop
-        while self._activities_wanted and self.data is not None:
-            if (pause := self._next_activities_read - loop.time()) > 0:
+        loop, schedule = self.hass.loop, self._schedule
+        while schedule.activities_wanted and self.data is not None:
+            if (pause := schedule.activities_pause(loop.time())) > 0:
                 await asyncio.sleep(pause)
-            self._activities_wanted = False
-            self._next_activities_read = (
-                loop.time() + ACTIVITIES_COOLDOWN.total_seconds()
-            )
-            if not self.last_update_success:
-                # The server failed its last refresh, and its socket says
-                # it is there: find out now, not at the next poll.
+            schedule.activities_reading(loop.time())
+            if (activities := await self._async_pushed_activities()) is None:
+                # A full refresh finds out whether a failing server is back
+                # (its socket says it is there), or shows what is wrong:
+                # unavailable, or reauthentication.
                 await self.async_refresh()
                 continue
+            data = replace(self.data, activities_current=True)
+            self._publishing_pushed_read = True
             try:
-                async with self._lock:
-                    activities = await self.client.async_get_activities()
+                self.async_set_updated_data(self._butler_data(data, activities))
+            finally:
+                self._publishing_pushed_read = False
+
+    async def _async_pushed_activities(self) -> list[Activity] | None:
+        """The activities; None while the server fails its refreshes, or when this read fails.
+
+        Asked under the lock: a command may find the server failing while
+        this read waits for it, and then only a full refresh may say it is back.
+        """
+        async with self._lock:
+            if not self.last_update_success:
+                return None
+            try:
+                return await self.client.async_get_activities()
             except PlexError as err:
                 LOGGER.debug(
                     "%s: reading activities failed: %s", self.config_entry.title, err
                 )
-                # A refresh shows what is wrong: unavailable, or reauthentication.
-                await self.async_refresh()
-                continue
-            data = replace(self.data, activities_current=True)
-            # Not async_set_updated_data: that would push the next resync
-            # back with every progress notification.
-            self.data = self._butler_data(data, activities)
-            self.async_update_listeners()
+                return None
 
     async def _async_read_aside[T](
         self, what: str, read: Callable[[], Awaitable[T]]
@@ -502,18 +389,30 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                 self._started[name] = task
                 self._emit(EVENT_TASK_STARTED, _task_attributes(task))
 
-        return await self.async_command(
+        return await self._async_command(
             lambda client: client.async_start_task(name), then=started
         )
 
+    async def async_stop_task(self, name: str) -> StopResult:
+        """Stop one task; "not running" is an answer, not an error."""
+        return await self._async_command(lambda client: client.async_stop_task(name))
+
+    async def async_start_all(self) -> None:
+        """Have the butler work through its scheduled tasks now."""
+        await self._async_command(lambda client: client.async_start_all())
+
+    async def async_stop_all(self) -> None:
+        """Stop the butler's run."""
+        await self._async_command(lambda client: client.async_stop_all())
+
     async def async_write_setting(self, setting: str, value: bool | int | str) -> None:
         """Change one server setting; the settings are read again right after."""
-        self._settings_due = True
-        await self.async_command(
+        self._schedule.settings_due = True
+        await self._async_command(
             lambda client: client.async_set_setting(setting, value)
         )
 
-    async def async_command[T](
+    async def _async_command[T](
         self,
         command: Callable[[PlexClient], Awaitable[T]],
         *,
@@ -596,7 +495,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             raise UpdateFailed(**self._translation("unexpected_response")) from err
 
 
-def _schedule_settings(
+def _maintenance_settings(
     settings: Mapping[str, Setting],
 ) -> tuple[dict[str, Setting], int]:
     """The settings selects show, and how many behaviour settings were left out.

@@ -36,7 +36,7 @@ async def async_get_config_entry_diagnostics(
             if data.current_task is None
             else data.current_task.name,
             "tasks": [asdict(task) for task in data.tasks.values()],
-            "scheduled_by_setting": sorted(data.scheduled_by_setting),
+            "schedulable_tasks": sorted(data.schedulable_tasks),
             "last_database_backup": coordinator.last_database_backup,
             "database_corrupted": database_corrupted(hass, entry),
         },

@@ -20,6 +20,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util.hass_dict import HassKey
 
+from .connection import reaches_server
 from .const import (
     CONF_MACHINE_IDENTIFIER,
     DEV_GDM_ENV,
@@ -28,7 +29,7 @@ from .const import (
     GDM_RETRY_COOLDOWN,
     LOGGER,
 )
-from .coordinator import ButlerConfigEntry, ButlerCoordinator, reaches_server
+from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .plex import GDM_ADDRESS, GdmServer, async_gdm_search
 
 DATA_GDM: HassKey[GdmDiscovery] = HassKey(f"{DOMAIN}_gdm")
@@ -104,7 +105,7 @@ class GdmDiscovery:
         self.async_search()
 
     @callback
-    def async_follow(self, coordinator: ButlerCoordinator) -> None:
+    def async_search_if_unreachable(self, coordinator: ButlerCoordinator) -> None:
         """Search at once when a server stops answering: it may have moved.
 
         Coordinators call this on every update; at most one such search a

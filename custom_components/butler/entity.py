@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from enum import StrEnum
 from typing import Any
 
 from homeassistant.core import callback
@@ -15,6 +16,37 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN, KNOWN_TASKS, OTHER_TASK
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .plex import ButlerTask
+
+
+class PerName(StrEnum):
+    """Entities made one per name the server lists; the value starts their key.
+
+    A task's button, a task's schedule switch, a behaviour setting's select:
+    the key is the prefix and the server's name for the task or setting.
+    """
+
+    TASK = "task_"
+    SCHEDULE = "schedule_"
+    BEHAVIOUR = "behaviour_"
+
+    def key(self, name: str) -> str:
+        """The entity description key for the task or setting `name`."""
+        return f"{self}{name}"
+
+
+def unique_id(machine_identifier: str, key: str) -> str:
+    """An entity's unique id: its server's machine identifier and its key."""
+    return f"{machine_identifier}_{key}"
+
+
+def name_in_unique_id(
+    machine_identifier: str, kind: PerName, entity_unique_id: str
+) -> str | None:
+    """The task or setting a `kind` entity of this server is for; None if it is not one."""
+    prefix = unique_id(machine_identifier, kind.key(""))
+    if not entity_unique_id.startswith(prefix):
+        return None
+    return entity_unique_id.removeprefix(prefix)
 
 
 class ButlerEntity(CoordinatorEntity[ButlerCoordinator]):
@@ -37,7 +69,7 @@ class ButlerEntity(CoordinatorEntity[ButlerCoordinator]):
         server = coordinator.server
         self.entity_description = description
         self.task_name = task_name
-        self._attr_unique_id = f"{server.machine_identifier}_{description.key}"
+        self._attr_unique_id = unique_id(server.machine_identifier, description.key)
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, server.machine_identifier)},
             name=server.friendly_name,
@@ -80,16 +112,16 @@ def task_name_translation(task: ButlerTask) -> tuple[str, dict[str, str]]:
 
 
 @callback
-def async_follow(
+def async_keep_entities_per_name(
     entry: ButlerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    key_prefix: str,
+    kind: PerName,
     wanted: Callable[[ButlerCoordinator], Iterable[str]],
     create: Callable[[ButlerCoordinator, str], ButlerEntity],
 ) -> None:
     """Add an entity for each wanted name (a task, a setting), now and whenever the server adds one.
 
-    Entities are keyed `<key_prefix><name>`. When the server drops a task
+    Entities are keyed `kind.key(name)`. When the server drops a task
     or a setting its entity leaves the entity registry, so nothing
     unavailable lingers; it comes back if the server's does. What was
     dropped while Home Assistant was not running is cleared at setup the
@@ -98,11 +130,11 @@ def async_follow(
     coordinator = entry.runtime_data
     current: dict[str, ButlerEntity] = {}
     registry = er.async_get(coordinator.hass)
-    unique_prefix = f"{coordinator.server.machine_identifier}_{key_prefix}"
+    server_id = coordinator.server.machine_identifier
     still_wanted = set(wanted(coordinator))
     for stale in er.async_entries_for_config_entry(registry, entry.entry_id):
-        name = stale.unique_id.removeprefix(unique_prefix)
-        if name != stale.unique_id and name not in still_wanted:
+        name = name_in_unique_id(server_id, kind, stale.unique_id)
+        if name is not None and name not in still_wanted:
             registry.async_remove(stale.entity_id)
 
     @callback

@@ -20,13 +20,11 @@ from .const import (
     WINDOW_START,
 )
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
-from .entity import ButlerEntity, async_follow
+from .entity import ButlerEntity, PerName, async_keep_entities_per_name
 from .plex import Setting, readable_task_name
 
 # The coordinator's lock serialises every command to a server.
 PARALLEL_UPDATES = 0
-
-BEHAVIOUR_KEY_PREFIX = "behaviour_"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +57,7 @@ def behaviour_description(setting: Setting) -> ButlerSelectEntityDescription:
         setting.id.removesuffix(BEHAVIOUR_SUFFIX)
     )
     return ButlerSelectEntityDescription(
-        key=f"{BEHAVIOUR_KEY_PREFIX}{setting.id}",
+        key=PerName.BEHAVIOUR.key(setting.id),
         translation_key=known or OTHER_BEHAVIOUR,
         translation_placeholders={} if known else {"setting": name},
         entity_category=EntityCategory.CONFIG,
@@ -70,7 +68,7 @@ def behaviour_description(setting: Setting) -> ButlerSelectEntityDescription:
 def _behaviours(coordinator: ButlerCoordinator) -> Iterator[str]:
     return (
         setting_id
-        for setting_id in coordinator.data.schedule_settings
+        for setting_id in coordinator.data.maintenance_settings
         if setting_id.endswith(BEHAVIOUR_SUFFIX)
     )
 
@@ -85,16 +83,16 @@ async def async_setup_entry(
     async_add_entities(
         ButlerWindowSelect(coordinator, description)
         for description in WINDOW
-        if description.setting in coordinator.data.schedule_settings
+        if description.setting in coordinator.data.maintenance_settings
     )
-    async_follow(
+    async_keep_entities_per_name(
         entry,
         async_add_entities,
-        BEHAVIOUR_KEY_PREFIX,
+        PerName.BEHAVIOUR,
         wanted=_behaviours,
         create=lambda coordinator, setting_id: ButlerBehaviourSelect(
             coordinator,
-            behaviour_description(coordinator.data.schedule_settings[setting_id]),
+            behaviour_description(coordinator.data.maintenance_settings[setting_id]),
         ),
     )
 
@@ -110,7 +108,7 @@ class ButlerSettingSelect(ButlerEntity, SelectEntity):
 
     @property
     def _setting(self) -> Setting | None:
-        return self.coordinator.data.schedule_settings.get(
+        return self.coordinator.data.maintenance_settings.get(
             self.entity_description.setting
         )
 

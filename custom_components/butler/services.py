@@ -20,8 +20,10 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.service import async_get_config_entry
 
-from .const import CONF_TASK, DOMAIN, TASK_KEY_PREFIX
+from .const import CONF_TASK, DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
+from .entity import PerName, name_in_unique_id
+from .task_names import find_tasks
 
 SERVICE_START_ALL = "start_all"
 SERVICE_STOP_ALL = "stop_all"
@@ -66,14 +68,16 @@ def _task_target(call: ServiceCall) -> tuple[ButlerCoordinator, str]:
         call.hass, DOMAIN, entity.config_entry_id
     )
     coordinator = entry.runtime_data
-    prefix = f"{coordinator.server.machine_identifier}_{TASK_KEY_PREFIX}"
-    if not entity.unique_id.startswith(prefix):
+    name = name_in_unique_id(
+        coordinator.server.machine_identifier, PerName.TASK, entity.unique_id
+    )
+    if name is None:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="not_a_task",
             translation_placeholders={"entity": asked},
         )
-    return coordinator, _task_name(coordinator, entity.unique_id.removeprefix(prefix))
+    return coordinator, _task_name(coordinator, name)
 
 
 def _task_name(coordinator: ButlerCoordinator, asked: str) -> str:
@@ -86,7 +90,7 @@ def _task_name(coordinator: ButlerCoordinator, asked: str) -> str:
     """
     tasks = coordinator.data.tasks
     server = coordinator.config_entry.title
-    matches = coordinator.data.find_tasks(asked)
+    matches = find_tasks(tasks, asked)
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -118,11 +122,11 @@ def _listing(names: list[str]) -> str:
 
 
 async def _async_start_all(call: ServiceCall) -> None:
-    await _coordinator(call).async_command(lambda client: client.async_start_all())
+    await _coordinator(call).async_start_all()
 
 
 async def _async_stop_all(call: ServiceCall) -> None:
-    await _coordinator(call).async_command(lambda client: client.async_stop_all())
+    await _coordinator(call).async_stop_all()
 
 
 def _task_action(
@@ -138,14 +142,8 @@ def _task_action(
     return _async_handle
 
 
-_async_start_task = _task_action(
-    lambda coordinator, name: coordinator.async_start_task(name)
-)
-_async_stop_task = _task_action(
-    lambda coordinator, name: coordinator.async_command(
-        lambda client: client.async_stop_task(name)
-    )
-)
+_async_start_task = _task_action(ButlerCoordinator.async_start_task)
+_async_stop_task = _task_action(ButlerCoordinator.async_stop_task)
 
 
 @callback

@@ -31,6 +31,7 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util.hass_dict import HassKey
 
+from .connection import async_client_identity
 from .const import (
     DEV_PLEX_TV_ENV,
     DOMAIN,
@@ -38,7 +39,6 @@ from .const import (
     PIN_POLL_FAILURES,
     PIN_POLL_INTERVAL,
 )
-from .coordinator import async_client_identity
 from .plex import (
     PLEX_APP_URL,
     PLEX_TV_URL,

@@ -13,13 +13,16 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EVERYDAY_TASKS
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
-from .entity import ButlerEntity, async_follow, task_name_translation
+from .entity import (
+    ButlerEntity,
+    PerName,
+    async_keep_entities_per_name,
+    task_name_translation,
+)
 from .plex import ButlerTask
 
 # The coordinator's lock serialises every command to a server.
 PARALLEL_UPDATES = 0
-
-SCHEDULE_KEY_PREFIX = "schedule_"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,7 +36,7 @@ def schedule_switch_description(task: ButlerTask) -> ButlerSwitchEntityDescripti
     """Describe the switch that puts one task in the butler's schedule."""
     translation_key, placeholders = task_name_translation(task)
     return ButlerSwitchEntityDescription(
-        key=f"{SCHEDULE_KEY_PREFIX}{task.name}",
+        key=PerName.SCHEDULE.key(task.name),
         translation_key=translation_key,
         translation_placeholders=placeholders,
         entity_registry_enabled_default=task.name in EVERYDAY_TASKS,
@@ -45,7 +48,7 @@ def schedule_switch_description(task: ButlerTask) -> ButlerSwitchEntityDescripti
 def _schedulable(coordinator: ButlerCoordinator) -> Iterator[str]:
     """Tasks the server has a `ButlerTask<Name>` setting for; others get no switch."""
     data = coordinator.data
-    return (name for name in data.tasks if name in data.scheduled_by_setting)
+    return (name for name in data.tasks if name in data.schedulable_tasks)
 
 
 async def async_setup_entry(
@@ -54,10 +57,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a schedule switch for every task the server lets us schedule."""
-    async_follow(
+    async_keep_entities_per_name(
         entry,
         async_add_entities,
-        SCHEDULE_KEY_PREFIX,
+        PerName.SCHEDULE,
         wanted=_schedulable,
         create=lambda coordinator, name: ButlerScheduleSwitch(
             coordinator, schedule_switch_description(coordinator.data.tasks[name]), name

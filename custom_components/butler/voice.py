@@ -24,9 +24,9 @@ from homeassistant.helpers import issue_registry as ir, translation
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, KNOWN_TASKS, LOGGER
-from .coordinator import name_key
-from .plex import PlexClient, readable_task_name
+from .plex import readable_task_name
 from .sentence_files import Phrasing, SentenceFileError, load_sentences
+from .task_names import find_tasks, name_key, task_names
 
 if TYPE_CHECKING:
     from hassil.recognize import RecognizeResult
@@ -220,7 +220,7 @@ async def _async_start(
 
 
 def _on_server(
-    answer: str, command: Callable[[PlexClient], Awaitable[None]]
+    answer: str, command: Callable[[ButlerCoordinator], Awaitable[None]]
 ) -> Handler:
     """A handler that sends one command to the server meant, and says so."""
 
@@ -228,7 +228,7 @@ def _on_server(
         server = _server(hass, slots)
         if isinstance(server, tuple):
             return server
-        await server.async_command(command)
+        await command(server)
         return answer, {"server": server.config_entry.title}
 
     return _async_handle
@@ -287,9 +287,9 @@ HANDLERS: dict[str, Handler] = {
     "backup": _async_backup,
     "start_task": _async_start_task,
     "start_all": _on_server(
-        "voice_started_all", lambda client: client.async_start_all()
+        "voice_started_all", lambda server: server.async_start_all()
     ),
-    "stop_all": _on_server("voice_stopped_all", lambda client: client.async_stop_all()),
+    "stop_all": _on_server("voice_stopped_all", lambda server: server.async_stop_all()),
     "status": _async_status,
     "last_backup": _async_last_backup,
 }
@@ -311,11 +311,11 @@ async def _async_task(
                 translated[spoken] = code
     # The same rules as the actions: an exact name wins, an ambiguous one
     # is asked about.
-    matches = server.data.find_tasks(asked, translated)
+    matches = find_tasks(server.data.tasks, asked, translated)
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        names = server.data.task_names(translated)
+        names = task_names(server.data.tasks, translated)
         closest = difflib.get_close_matches(
             name_key(asked), list(names), n=3, cutoff=0.5
         )

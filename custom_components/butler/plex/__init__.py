@@ -3,7 +3,7 @@
 It has no Home Assistant import, so it could be published on its own.
 """
 
-from .client import DEFAULT_PORT, DEFAULT_TIMEOUT, HEARTBEAT, PlexClient
+from .client import DEFAULT_PORT, HEARTBEAT, PlexClient
 from .exceptions import (
     PlexAuthenticationError,
     PlexConnectionClosedError,
@@ -15,6 +15,7 @@ from .exceptions import (
     PlexTaskNotFoundError,
 )
 from .gdm import GDM_ADDRESS, GDM_WAIT, GdmServer, async_gdm_search, parse_gdm_answer
+from .http import DEFAULT_TIMEOUT
 from .models import (
     SCHEDULE_SETTING_PREFIX,
     Activity,

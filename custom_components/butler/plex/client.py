@@ -7,8 +7,7 @@ end up in access logs and in exception messages that quote the URL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 import copy
 import json
 import logging
@@ -28,6 +27,7 @@ from .exceptions import (
     PlexSettingRefusedError,
     PlexTaskNotFoundError,
 )
+from .http import DEFAULT_TIMEOUT, PlexHttp, transport_errors
 from .models import (
     Activity,
     ActivityNotification,
@@ -42,11 +42,6 @@ from .models import (
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_PORT: Final = 32400
-# A LAN server answers in milliseconds; ten seconds covers one busy scanning.
-DEFAULT_TIMEOUT: Final = 10.0
-# A real server's largest answer (its settings) is under 100 KB; anything
-# far larger is not the server's data and is not read into memory.
-MAX_BODY_BYTES: Final = 4 * 1024 * 1024
 # Plex containers are two or three levels deep; deeper XML is not theirs.
 _MAX_DEPTH: Final = 8
 NOTIFICATIONS_PATH: Final = "/:/websockets/notifications"
@@ -60,24 +55,6 @@ MEDIA_CONTAINER_ROOT: Final = "MediaContainer"
 BUTLER_TASKS_ROOT: Final = "ButlerTasks"
 # Login pages and proxies' error pages: not data, and often not well-formed XML.
 _HTML_START: Final = re.compile(r"<(!doctype\s+html|html)[\s>]", re.IGNORECASE)
-
-
-def identity_headers(
-    *,
-    product: str,
-    product_version: str,
-    client_identifier: str,
-    device_name: str | None,
-) -> dict[str, str]:
-    """How a well-behaved client introduces itself to Plex servers and plex.tv."""
-    return {
-        "Accept": "application/json",
-        "X-Plex-Product": product,
-        "X-Plex-Version": product_version,
-        "X-Plex-Client-Identifier": client_identifier,
-        "X-Plex-Platform": "Home Assistant",
-        "X-Plex-Device-Name": device_name or product,
-    }
 
 
 class PlexClient:
@@ -102,17 +79,18 @@ class PlexClient:
         self.base_url = URL.build(
             scheme="https" if ssl else "http", host=host, port=port
         )
-        self._session = session
-        self._token = token
-        self._verify_ssl = verify_ssl
-        self._timeout = request_timeout
-        self._last_reads: dict[str, tuple[str, Any]] = {}
-        self._identity_headers = identity_headers(
+        self._http = PlexHttp(
+            session,
+            self.base_url,
+            client_identifier=client_identifier,
             product=product,
             product_version=product_version,
-            client_identifier=client_identifier,
             device_name=device_name,
+            timeout=request_timeout,
+            verify_ssl=verify_ssl,
         )
+        self._token = token
+        self._last_reads: dict[str, tuple[str, Any]] = {}
 
     def __repr__(self) -> str:
         """Describe the client without its token."""
@@ -206,15 +184,15 @@ class PlexClient:
         pings is a `PlexConnectionClosedError`.
         """
         url = self.base_url.with_path(NOTIFICATIONS_PATH, encoded=True)
-        headers = {**self._identity_headers, "X-Plex-Token": self._token}
+        http = self._http
         what = f"websocket {NOTIFICATIONS_PATH}"
-        with transport_errors(what, self._timeout):
+        with transport_errors(what, http.timeout):
             try:
-                async with asyncio.timeout(self._timeout):
-                    websocket = await self._session.ws_connect(
+                async with asyncio.timeout(http.timeout):
+                    websocket = await http.session.ws_connect(
                         url,
-                        headers=headers,
-                        ssl=self._verify_ssl,
+                        headers=http.headers(self._token),
+                        ssl=http.verify_ssl,
                         heartbeat=heartbeat,
                         max_msg_size=MAX_FRAME_BYTES,
                         autoclose=True,
@@ -289,74 +267,21 @@ class PlexClient:
         authenticated: bool = True,
         forbidden_is_answer: bool = False,
     ) -> tuple[int, str]:
-        """Send one request; auth failures and server faults become exceptions.
-
-        With `forbidden_is_answer`, a 403 comes back to the caller, which
-        tells a refused token from a refused request.
-        """
-        headers = dict(self._identity_headers)
-        if authenticated:
-            headers["X-Plex-Token"] = self._token
-        url = self.base_url.with_path(path, encoded=True)
-        if params:
-            url = url.with_query(params)
-        what = f"{method} {path}"
-        with transport_errors(what, self._timeout):
-            async with (
-                asyncio.timeout(self._timeout),
-                self._session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    ssl=self._verify_ssl,
-                    allow_redirects=False,
-                ) as response,
-            ):
-                status = response.status
-                raw = await read_body(response, what)
-        if status == 401 or (status == 403 and not forbidden_is_answer):
-            raise PlexAuthenticationError(f"{what} refused the token ({status})")
-        if status >= 500:
-            raise PlexConnectionError(f"{what} answered {status}")
+        """Send one request and decode its body (see `PlexHttp.async_request`)."""
+        status, raw = await self._http.async_request(
+            method,
+            path,
+            params=params,
+            token=self._token if authenticated else None,
+            forbidden_is_answer=forbidden_is_answer,
+        )
         body = raw.decode("utf-8", errors="replace")
         # A proxy's login or error page often comes with 200: for a command
         # that would read as success although the server never saw it. (An
         # answer to a GET is refused as HTML when it is decoded.)
         if method != "GET" and 200 <= status < 300 and _HTML_START.match(body.lstrip()):
-            raise PlexResponseError(f"{what} answered an HTML page")
+            raise PlexResponseError(f"{method} {path} answered an HTML page")
         return status, body
-
-
-@contextmanager
-def transport_errors(what: str, timeout: float) -> Iterator[None]:
-    """A network failure or a timeout becomes a `PlexConnectionError`.
-
-    aiohttp's messages name the host and port only, never headers, so the
-    token cannot end up in one.
-    """
-    try:
-        yield
-    except TimeoutError:
-        raise PlexConnectionError(f"{what} timed out after {timeout:g} s") from None
-    except aiohttp.ClientError as err:
-        raise PlexConnectionError(
-            f"{what} failed: {type(err).__name__}: {err}"
-        ) from None
-
-
-async def read_body(response: aiohttp.ClientResponse, what: str) -> bytes:
-    """Read the whole body, refusing one larger than any real answer.
-
-    Reading to the end, not a fixed count, makes a connection cut short
-    of its Content-Length an error instead of a shorter body.
-    """
-    body = bytearray()
-    stream = response.content
-    while chunk := await stream.read(64 * 1024):
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise PlexResponseError(f"{what} answered more than {MAX_BODY_BYTES} bytes")
-    return bytes(body)
 
 
 def _task_path(name: str) -> str:

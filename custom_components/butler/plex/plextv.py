@@ -7,7 +7,6 @@ keeps the server's own token.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from itertools import chain, islice
 import json
@@ -17,13 +16,11 @@ from urllib.parse import urlencode
 import aiohttp
 from yarl import URL
 
-from .client import DEFAULT_TIMEOUT, identity_headers, read_body, transport_errors
 from .exceptions import (
-    PlexAuthenticationError,
-    PlexConnectionError,
     PlexPinExpiredError,
     PlexResponseError,
 )
+from .http import DEFAULT_TIMEOUT, PlexHttp
 from .models import as_bool, as_int, as_str, as_text
 
 PLEX_TV_URL: Final = "https://plex.tv"
@@ -223,15 +220,16 @@ class PlexTvClient:
         """Prepare a client; `base_url` and `app_url` let a stand-in answer."""
         self.base_url = URL(base_url)
         self._app_url = app_url.rstrip("/")
-        self._session = session
-        self._timeout = request_timeout
         self._client_identifier = client_identifier
         self._product = product
-        self._headers = identity_headers(
+        self._http = PlexHttp(
+            session,
+            self.base_url,
+            client_identifier=client_identifier,
             product=product,
             product_version=product_version,
-            client_identifier=client_identifier,
             device_name=device_name,
+            timeout=request_timeout,
         )
 
     def __repr__(self) -> str:
@@ -299,32 +297,20 @@ class PlexTvClient:
         params: dict[str, str] | None = None,
         token: str | None = None,
     ) -> tuple[int, Any]:
-        """Send one request and decode its JSON; 404 comes back to the caller."""
-        headers = dict(self._headers)
-        if token is not None:
-            headers["X-Plex-Token"] = token
-        url = self.base_url.with_path(path, encoded=True)
-        if params:
-            url = url.with_query(params)
-        what = f"{method} {path}"
-        with transport_errors(what, self._timeout):
-            async with (
-                asyncio.timeout(self._timeout),
-                self._session.request(
-                    method, url, headers=headers, allow_redirects=False
-                ) as response,
-            ):
-                status = response.status
-                raw = await read_body(response, what)
-        if status in (401, 403):
-            raise PlexAuthenticationError(f"{what} refused the token ({status})")
-        if status >= 500:
-            raise PlexConnectionError(f"{what} answered {status}")
+        """Send one request and decode its JSON; 404 comes back to the caller.
+
+        plex.tv answers 403 only for a token it refuses.
+        """
+        status, raw = await self._http.async_request(
+            method, path, params=params, token=token
+        )
         if status == 404:
             return status, None
         try:
             return status, json.loads(raw.decode("utf-8", errors="replace"))
         except RecursionError:
-            raise PlexResponseError(f"{what}: JSON nested too deeply") from None
+            raise PlexResponseError(
+                f"{method} {path}: JSON nested too deeply"
+            ) from None
         except ValueError:
-            raise PlexResponseError(f"{what} did not answer JSON") from None
+            raise PlexResponseError(f"{method} {path} did not answer JSON") from None
