@@ -13,7 +13,6 @@ import probatio as vol
 
 from homeassistant.components.llm import LLMTools
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.llm import (
     LLM_API_ASSIST,
     LLMContext,
@@ -24,7 +23,7 @@ from homeassistant.helpers.llm import (
 )
 
 from .const import DOMAIN
-from .voice import HANDLERS, async_words
+from .voice import async_answer, async_say
 
 # Answers that mean nothing was done and nothing can be until the server or
 # the setup changes; a question back ("which server?") is not one.
@@ -65,15 +64,13 @@ class ButlerTool(Tool):
     ) -> ToolResult:
         """Do it, and say what happened, in the language the call asks for."""
         slots = {key: str(value) for key, value in tool_input.tool_args.items()}
-        try:
-            key, placeholders = await HANDLERS[self._action](hass, slots)
-        except HomeAssistantError as err:
-            key, placeholders = "voice_failed", {"error": str(err)}
-        language = (llm_context.language or hass.config.language).split("-")[0]
-        message = await async_words(hass, language, key, placeholders)
+        answer = await async_answer(hass, self._action, slots)
+        key = answer[0]
+        language = llm_context.language or hass.config.language
+        message = await async_say(hass, language, answer)
         if self._more is not None and key not in _NO_SERVER:
-            more = await HANDLERS[self._more](hass, slots)
-            message = f"{message} {await async_words(hass, language, *more)}"
+            more = await async_answer(hass, self._more, slots)
+            message = f"{message} {await async_say(hass, language, more)}"
         return ToolResult(
             data={"result": key.removeprefix("voice_"), "message": message},
             error=key in FAILURES,
