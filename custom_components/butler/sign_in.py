@@ -83,13 +83,9 @@ async def async_create_plex_tv(hass: HomeAssistant) -> PlexTvClient:
     in an environment variable; nothing in the UI reaches it.
     """
     stand_in = os.environ.get(DEV_PLEX_TV_ENV, "").strip()
-    identity = await async_client_identity(hass)
     return PlexTvClient(
         async_get_clientsession(hass),
-        client_identifier=identity.client_identifier,
-        product=identity.product,
-        product_version=identity.product_version,
-        device_name=identity.device_name,
+        identity=await async_client_identity(hass),
         base_url=stand_in or PLEX_TV_URL,
         app_url=stand_in or PLEX_APP_URL,
     )
