@@ -46,14 +46,18 @@ class ButlerTool(Tool):
         self,
         action: str,
         description: str,
-        parameters: vol.Schema,
         annotations: ToolAnnotations,
+        *,
+        fields: dict[vol.Marker, type] | None = None,
         more: str | None = None,
     ) -> None:
-        """Describe the tool; `more` is a second question whose answer it adds."""
+        """Describe the tool; `more` is a second question whose answer it adds.
+
+        Every tool takes the server's name; `fields` are what else it needs.
+        """
         self.name = f"{DOMAIN}__{action}"
         self.description = description
-        self.parameters = parameters
+        self.parameters = vol.Schema({**(fields or {}), _SERVER: str})
         self.annotations = annotations
         self._action = action
         self._more = more
@@ -85,33 +89,28 @@ TOOLS = (
         "metadata or the TV guide, generate chapter or preview thumbnails or "
         "intro, credits or ad markers, analyze media, music or loudness, clean "
         "old caches, bundles or logs.",
-        vol.Schema(
-            {
-                vol.Required(
-                    "task",
-                    description="The task's name as on its button, in English, "
-                    "German, French, Dutch or Spanish (such as 'Refresh libraries', "
-                    "'Datenbank optimieren'), or its code name (RefreshLibraries). "
-                    "When no task fits, the answer names the closest.",
-                ): str,
-                _SERVER: str,
-            }
-        ),
         # Starting a task that runs already changes nothing.
         ToolAnnotations(destructive=False, idempotent=True),
+        fields={
+            vol.Required(
+                "task",
+                description="The task's name as on its button, in English, "
+                "German, French, Dutch or Spanish (such as 'Refresh libraries', "
+                "'Datenbank optimieren'), or its code name (RefreshLibraries). "
+                "When no task fits, the answer names the closest.",
+            ): str
+        },
     ),
     ButlerTool(
         "start_all",
         "Start, begin or kick off the Plex Media Server's maintenance: every "
         "enabled butler task that is due.",
-        vol.Schema({_SERVER: str}),
         ToolAnnotations(destructive=False, idempotent=True),
     ),
     ButlerTool(
         "stop_all",
         "Stop, pause, cancel, abort, halt or end whatever Plex Media Server "
         "maintenance (butler) tasks are running, for example while someone watches.",
-        vol.Schema({_SERVER: str}),
         # It cancels work under way.
         ToolAnnotations(destructive=True, idempotent=True),
     ),
@@ -120,7 +119,6 @@ TOOLS = (
         "Tell whether the Plex Media Server's butler is running or busy with "
         "maintenance, what Plex is doing or working on right now, how far it is, "
         "and when the Plex database was last backed up.",
-        vol.Schema({_SERVER: str}),
         ToolAnnotations(read_only=True, destructive=False, idempotent=True),
         more="last_backup",
     ),
