@@ -25,7 +25,7 @@ def _ours(url: str, token: str, refreshes: int) -> float:
     import aiohttp  # noqa: PLC0415  (the plexapi side has neither)
     from yarl import URL  # noqa: PLC0415
 
-    from custom_components.butler.plex import PlexClient  # noqa: PLC0415
+    from custom_components.butler.plex import PlexClient, PlexIdentity  # noqa: PLC0415
 
     async def run() -> float:
         address = URL(url)
@@ -35,9 +35,7 @@ def _ours(url: str, token: str, refreshes: int) -> float:
                 address.host or "127.0.0.1",
                 port=address.port or 32400,
                 token=token,
-                client_identifier="bench",
-                product="Butler for Plex",
-                product_version="bench",
+                identity=PlexIdentity("bench", "Butler for Plex", "bench"),
             )
             for _ in range(WARM_UP):
                 await client.async_get_tasks()

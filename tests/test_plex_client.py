@@ -18,6 +18,7 @@ from custom_components.butler.plex import (
     PlexAuthenticationError,
     PlexClient,
     PlexConnectionError,
+    PlexIdentity,
     PlexResponseError,
     PlexSettingRefusedError,
     PlexTaskNotFoundError,
@@ -73,9 +74,7 @@ def client(session: aiohttp.ClientSession) -> PlexClient:
         session,
         "plex.local",
         token=TOKEN,
-        client_identifier="test-client-id",
-        product="Butler for Plex",
-        product_version="0.1.0",
+        identity=PlexIdentity("test-client-id", "Butler for Plex", "0.1.0"),
     )
 
 
@@ -476,9 +475,7 @@ def test_client_refuses_unusable_host(session: aiohttp.ClientSession) -> None:
             session,
             "http://plex.local",
             token=TOKEN,
-            client_identifier="x",
-            product="p",
-            product_version="1",
+            identity=PlexIdentity("x", "p", "1"),
         )
 
 
@@ -487,9 +484,7 @@ def test_https_base_url(session: aiohttp.ClientSession) -> None:
         session,
         "fe80::1",
         token=TOKEN,
-        client_identifier="x",
-        product="p",
-        product_version="1",
+        identity=PlexIdentity("x", "p", "1"),
         ssl=True,
         port=443,
     )

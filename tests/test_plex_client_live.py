@@ -15,6 +15,7 @@ from custom_components.butler.plex import (
     PlexClient,
     PlexConnectionClosedError,
     PlexConnectionError,
+    PlexIdentity,
     PlexResponseError,
     PlexSettingRefusedError,
     PlexTaskNotFoundError,
@@ -57,9 +58,7 @@ def _client(
         "127.0.0.1",
         port=sim.port,
         token=token,
-        client_identifier="live-test",
-        product="Butler for Plex",
-        product_version="0.1.0",
+        identity=PlexIdentity("live-test", "Butler for Plex", "0.1.0"),
         request_timeout=timeout,
     )
 

@@ -36,7 +36,7 @@ _HARNESS = textwrap.dedent(
         import aiohttp
         async with aiohttp.ClientSession() as session:
             client = plex.PlexClient(session, "127.0.0.1", port=port, token="wrong",
-                client_identifier="x", product="x", product_version="1")
+                identity=plex.PlexIdentity("x", "x", "1"))
             try:
                 await client.async_get_tasks()
             except plex.PlexAuthenticationError as err:

@@ -14,6 +14,7 @@ from custom_components.butler.plex import (
     PlexAuthenticationError,
     PlexConnection,
     PlexConnectionError,
+    PlexIdentity,
     PlexPin,
     PlexPinExpiredError,
     PlexResource,
@@ -39,9 +40,7 @@ async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
 def _client(session: aiohttp.ClientSession, url: str) -> PlexTvClient:
     return PlexTvClient(
         session,
-        client_identifier="installation-1",
-        product="Butler for Plex",
-        product_version="0.4.0",
+        identity=PlexIdentity("installation-1", "Butler for Plex", "0.4.0"),
         base_url=url,
         app_url=url,
         request_timeout=2,

@@ -78,7 +78,7 @@ async def test_understood_and_done(
     language: str,
 ) -> None:
     strings = await translation.async_get_translations(
-        hass, language, "exceptions", {DOMAIN}
+        hass, language, "common", {DOMAIN}
     )
     wrong = []
     for operation, sentences in _corpus(language)["understood"].items():
@@ -100,7 +100,7 @@ async def test_understood_and_done(
             if sent != ([command] if command else []) or (
                 expected is not None
                 and answer
-                != strings[f"component.{DOMAIN}.exceptions.{expected}.message"].format(
+                != strings[f"component.{DOMAIN}.common.{expected}"].format(
                     server="Plex Server"
                 )
             ):

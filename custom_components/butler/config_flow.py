@@ -253,11 +253,21 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
 
     # --- how people start ----------------------------------------------------
 
+    def _sign_in_or(
+        self, step_id: str, other: str, **placeholders: str
+    ) -> ConfigFlowResult:
+        """Every way in offers signing in with Plex first, and one other way."""
+        return self.async_show_menu(
+            step_id=step_id,
+            menu_options=["sign_in", other],
+            description_placeholders=placeholders,
+        )
+
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Offer signing in with Plex first, the address and token second."""
-        return self.async_show_menu(step_id="user", menu_options=["sign_in", "manual"])
+        return self._sign_in_or("user", "manual")
 
     async def async_step_manual(
         self, user_input: dict[str, Any] | None = None
@@ -512,10 +522,8 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Sign in to add the discovered server, or give its owner's token."""
-        return self.async_show_menu(
-            step_id="discovery_confirm",
-            menu_options=["sign_in", "discovery_token"],
-            description_placeholders={"host": self._discovered[CONF_HOST]},
+        return self._sign_in_or(
+            "discovery_confirm", "discovery_token", host=self._discovered[CONF_HOST]
         )
 
     async def async_step_discovery_token(
@@ -553,10 +561,8 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Sign in again, or paste a new token."""
-        return self.async_show_menu(
-            step_id="reauth_confirm",
-            menu_options=["sign_in", "reauth_token"],
-            description_placeholders={"name": self._get_reauth_entry().title},
+        return self._sign_in_or(
+            "reauth_confirm", "reauth_token", name=self._get_reauth_entry().title
         )
 
     async def async_step_reauth_token(
@@ -586,11 +592,7 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         self.context["title_placeholders"] = {"name": entry.title}
         await self.async_set_unique_id(entry.unique_id, raise_on_progress=False)
-        return self.async_show_menu(
-            step_id="reconfigure",
-            menu_options=["sign_in", "reconfigure_address"],
-            description_placeholders={"name": entry.title},
-        )
+        return self._sign_in_or("reconfigure", "reconfigure_address", name=entry.title)
 
     async def async_step_reconfigure_address(
         self, user_input: dict[str, Any] | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -21,20 +20,10 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.loader import async_get_integration
 
 from .const import DOMAIN
-from .plex import DEFAULT_TIMEOUT, PlexClient
+from .plex import DEFAULT_TIMEOUT, PlexClient, PlexIdentity
 
 
-@dataclass(frozen=True, slots=True)
-class ClientIdentity:
-    """How this installation introduces itself to Plex servers and plex.tv."""
-
-    client_identifier: str
-    product: str
-    product_version: str
-    device_name: str
-
-
-async def async_client_identity(hass: HomeAssistant) -> ClientIdentity:
+async def async_client_identity(hass: HomeAssistant) -> PlexIdentity:
     """The stable client identifier Plex asks well-behaved clients to send.
 
     It is the Home Assistant installation's id, so a server's and plex.tv's
@@ -42,7 +31,7 @@ async def async_client_identity(hass: HomeAssistant) -> ClientIdentity:
     manifest's.
     """
     integration = await async_get_integration(hass, DOMAIN)
-    return ClientIdentity(
+    return PlexIdentity(
         client_identifier=await instance_id.async_get(hass),
         product=integration.name,
         product_version=str(integration.version),
@@ -60,7 +49,6 @@ async def async_create_client(
 
     Without `request_timeout`, the client's default (looked up at call time).
     """
-    identity = await async_client_identity(hass)
     return PlexClient(
         async_get_clientsession(hass),
         data[CONF_HOST],
@@ -68,11 +56,8 @@ async def async_create_client(
         ssl=data[CONF_SSL],
         verify_ssl=data[CONF_VERIFY_SSL],
         token=data[CONF_TOKEN],
-        client_identifier=identity.client_identifier,
+        identity=await async_client_identity(hass),
         request_timeout=DEFAULT_TIMEOUT if request_timeout is None else request_timeout,
-        product=identity.product,
-        product_version=identity.product_version,
-        device_name=identity.device_name,
     )
 
 

@@ -13,7 +13,6 @@ import probatio as vol
 
 from homeassistant.components.llm import LLMTools
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.llm import (
     LLM_API_ASSIST,
     LLMContext,
@@ -24,7 +23,7 @@ from homeassistant.helpers.llm import (
 )
 
 from .const import DOMAIN
-from .voice import HANDLERS, async_words
+from .voice import async_answer, async_say
 
 # Answers that mean nothing was done and nothing can be until the server or
 # the setup changes; a question back ("which server?") is not one.
@@ -47,14 +46,18 @@ class ButlerTool(Tool):
         self,
         action: str,
         description: str,
-        parameters: vol.Schema,
         annotations: ToolAnnotations,
+        *,
+        fields: dict[vol.Marker, type] | None = None,
         more: str | None = None,
     ) -> None:
-        """Describe the tool; `more` is a second question whose answer it adds."""
+        """Describe the tool; `more` is a second question whose answer it adds.
+
+        Every tool takes the server's name; `fields` are what else it needs.
+        """
         self.name = f"{DOMAIN}__{action}"
         self.description = description
-        self.parameters = parameters
+        self.parameters = vol.Schema({**(fields or {}), _SERVER: str})
         self.annotations = annotations
         self._action = action
         self._more = more
@@ -65,15 +68,13 @@ class ButlerTool(Tool):
     ) -> ToolResult:
         """Do it, and say what happened, in the language the call asks for."""
         slots = {key: str(value) for key, value in tool_input.tool_args.items()}
-        try:
-            key, placeholders = await HANDLERS[self._action](hass, slots)
-        except HomeAssistantError as err:
-            key, placeholders = "voice_failed", {"error": str(err)}
-        language = (llm_context.language or hass.config.language).split("-")[0]
-        message = await async_words(hass, language, key, placeholders)
+        answer = await async_answer(hass, self._action, slots)
+        key = answer[0]
+        language = llm_context.language or hass.config.language
+        message = await async_say(hass, language, answer)
         if self._more is not None and key not in _NO_SERVER:
-            more = await HANDLERS[self._more](hass, slots)
-            message = f"{message} {await async_words(hass, language, *more)}"
+            more = await async_answer(hass, self._more, slots)
+            message = f"{message} {await async_say(hass, language, more)}"
         return ToolResult(
             data={"result": key.removeprefix("voice_"), "message": message},
             error=key in FAILURES,
@@ -88,33 +89,28 @@ TOOLS = (
         "metadata or the TV guide, generate chapter or preview thumbnails or "
         "intro, credits or ad markers, analyze media, music or loudness, clean "
         "old caches, bundles or logs.",
-        vol.Schema(
-            {
-                vol.Required(
-                    "task",
-                    description="The task's name as on its button, in English, "
-                    "German, French, Dutch or Spanish (such as 'Refresh libraries', "
-                    "'Datenbank optimieren'), or its code name (RefreshLibraries). "
-                    "When no task fits, the answer names the closest.",
-                ): str,
-                _SERVER: str,
-            }
-        ),
         # Starting a task that runs already changes nothing.
         ToolAnnotations(destructive=False, idempotent=True),
+        fields={
+            vol.Required(
+                "task",
+                description="The task's name as on its button, in English, "
+                "German, French, Dutch or Spanish (such as 'Refresh libraries', "
+                "'Datenbank optimieren'), or its code name (RefreshLibraries). "
+                "When no task fits, the answer names the closest.",
+            ): str
+        },
     ),
     ButlerTool(
         "start_all",
         "Start, begin or kick off the Plex Media Server's maintenance: every "
         "enabled butler task that is due.",
-        vol.Schema({_SERVER: str}),
         ToolAnnotations(destructive=False, idempotent=True),
     ),
     ButlerTool(
         "stop_all",
         "Stop, pause, cancel, abort, halt or end whatever Plex Media Server "
         "maintenance (butler) tasks are running, for example while someone watches.",
-        vol.Schema({_SERVER: str}),
         # It cancels work under way.
         ToolAnnotations(destructive=True, idempotent=True),
     ),
@@ -123,7 +119,6 @@ TOOLS = (
         "Tell whether the Plex Media Server's butler is running or busy with "
         "maintenance, what Plex is doing or working on right now, how far it is, "
         "and when the Plex database was last backed up.",
-        vol.Schema({_SERVER: str}),
         ToolAnnotations(read_only=True, destructive=False, idempotent=True),
         more="last_backup",
     ),

@@ -11,14 +11,13 @@ callback can do no more than trigger one extra look.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 import html
 import math
 import os
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 
@@ -28,7 +27,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView, current_request
 from homeassistant.helpers.network import NoURLAvailableError, get_url
-from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util.hass_dict import HassKey
 
 from .connection import async_client_identity
@@ -47,6 +45,7 @@ from .plex import (
     PlexPinExpiredError,
     PlexTvClient,
 )
+from .words import async_words
 
 CALLBACK_PATH: Final = "/auth/butler/sign_in"
 CALLBACK_NAME: Final = "auth:butler:sign_in"
@@ -84,13 +83,9 @@ async def async_create_plex_tv(hass: HomeAssistant) -> PlexTvClient:
     in an environment variable; nothing in the UI reaches it.
     """
     stand_in = os.environ.get(DEV_PLEX_TV_ENV, "").strip()
-    identity = await async_client_identity(hass)
     return PlexTvClient(
         async_get_clientsession(hass),
-        client_identifier=identity.client_identifier,
-        product=identity.product,
-        product_version=identity.product_version,
-        device_name=identity.device_name,
+        identity=await async_client_identity(hass),
         base_url=stand_in or PLEX_TV_URL,
         app_url=stand_in or PLEX_APP_URL,
     )
@@ -250,12 +245,7 @@ async def _async_page(
     hass: HomeAssistant, key: str, *, status: int = 200, close: bool = False
 ) -> web.Response:
     """A small page in Home Assistant's language."""
-    messages: Mapping[str, Any] = await async_get_translations(
-        hass, hass.config.language, "exceptions", [DOMAIN]
-    )
-    text = html.escape(
-        str(messages.get(f"component.{DOMAIN}.exceptions.{key}.message", key))
-    )
+    text = html.escape(await async_words(hass, hass.config.language, f"common.{key}"))
     script = "<script>window.close()</script>" if close else ""
     return web.Response(
         status=status,

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir, translation
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, KNOWN_TASKS, LOGGER
 from .plex import readable_task_name
 from .sentence_files import Phrasing, SentenceFileError, load_sentences
 from .task_names import find_tasks, name_key, task_names
+from .words import LANGUAGES, async_words
 
 if TYPE_CHECKING:
     from hassil.recognize import RecognizeResult
@@ -39,10 +40,20 @@ if TYPE_CHECKING:
 ISSUE_NO_VOICE = "voice_unavailable"
 # Between task code names in an answer's `tasks` placeholder; no code has one.
 TASK_SEPARATOR = "\n"
-LANGUAGES = ("en", "de", "fr", "nl", "es")
 
+# An answer's text key in the `common` translations, and its placeholders.
 type Answer = tuple[str, dict[str, str]]
 type Handler = Callable[[HomeAssistant, dict[str, str]], Awaitable[Answer]]
+
+
+class VoiceError(Exception):
+    """Why a sentence was not carried out, as an answer to say."""
+
+    def __init__(self, key: str, placeholders: dict[str, str] | None = None) -> None:
+        """Keep the answer's text key and placeholders."""
+        super().__init__(key)
+        self.key = key
+        self.placeholders = placeholders or {}
 
 
 async def async_setup_voice(hass: HomeAssistant) -> None:
@@ -111,31 +122,34 @@ def _callback(
             for name, entity in result.entities.items()
         }
         slots.update(phrasing.slots)
-        language = (user_input.language or hass.config.language).split("-")[0]
-        try:
-            key, placeholders = await HANDLERS[phrasing.operation](hass, slots)
-        except HomeAssistantError as err:
-            key = "voice_failed"
-            placeholders = {"error": str(err)}
-        return await async_words(hass, language, key, placeholders)
+        answer = await async_answer(hass, phrasing.operation, slots)
+        return await async_say(
+            hass, user_input.language or hass.config.language, answer
+        )
 
     return _async_answer
 
 
-async def async_words(
-    hass: HomeAssistant, language: str, key: str, placeholders: dict[str, str]
-) -> str:
+async def async_answer(
+    hass: HomeAssistant, operation: str, slots: dict[str, str]
+) -> Answer:
+    """What to answer to an operation: what was done, or why it was not."""
+    try:
+        return await HANDLERS[operation](hass, slots)
+    except VoiceError as err:
+        return err.key, err.placeholders
+    except HomeAssistantError as err:
+        return "voice_failed", {"error": str(err)}
+
+
+async def async_say(hass: HomeAssistant, language: str, answer: Answer) -> str:
     """The answer in the speaker's language (English when it has none).
 
     A `task` (or `doing`) placeholder holding a task's code name is said by
     the task's name in that language where the integration knows the task;
     `tasks` holds several code names, said the same way.
     """
-    if language not in LANGUAGES:
-        language = "en"
-    strings = await translation.async_get_translations(
-        hass, language, "exceptions", {DOMAIN}
-    )
+    key, placeholders = answer
     placeholders = dict(placeholders)
     for name in ("task", "doing"):
         if (task := placeholders.get(name)) is not None:
@@ -147,15 +161,13 @@ async def async_words(
         placeholders["tasks"] = _names(
             labels if len(set(labels)) == len(labels) else codes
         )
-    template = strings.get(f"component.{DOMAIN}.exceptions.{key}.message", key)
-    return template.format(**placeholders)
+    return await async_words(hass, language, f"common.{key}", placeholders)
 
 
 async def _async_taskname_key(hass: HomeAssistant, language: str, task: str) -> str:
     if (key := KNOWN_TASKS.get(task)) is None:
         return readable_task_name(task) if task in _all_tasks(hass) else task
-    names = await translation.async_get_translations(hass, language, "entity", {DOMAIN})
-    return names.get(f"component.{DOMAIN}.entity.button.{key}.name", task)
+    return await async_words(hass, language, f"entity.button.{key}.name")
 
 
 def _all_tasks(hass: HomeAssistant) -> set[str]:
@@ -170,11 +182,11 @@ def _servers(hass: HomeAssistant) -> list[ButlerConfigEntry]:
     ]
 
 
-def _server(hass: HomeAssistant, slots: dict[str, str]) -> ButlerCoordinator | Answer:
+def _server(hass: HomeAssistant, slots: dict[str, str]) -> ButlerCoordinator:
     """The server a sentence means: the one named, or the only one."""
     servers = _servers(hass)
     if not servers:
-        return "voice_no_server", {}
+        raise VoiceError("voice_no_server")
     if (named := slots.get("server")) is not None:
         # "the attic Plex", "Attic", "Plex Attic": the words around the name
         # are the language's, the name is the server's.
@@ -189,10 +201,11 @@ def _server(hass: HomeAssistant, slots: dict[str, str]) -> ButlerCoordinator | A
                     rest.removeprefix("plex"),
                 ):
                     return entry.runtime_data
-        return "voice_which_server", {"servers": _names(e.title for e in servers)}
-    if len(servers) > 1:
-        return "voice_which_server", {"servers": _names(e.title for e in servers)}
-    return servers[0].runtime_data
+    elif len(servers) == 1:
+        return servers[0].runtime_data
+    raise VoiceError(
+        "voice_which_server", {"servers": _names(e.title for e in servers)}
+    )
 
 
 async def _async_backup(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
@@ -207,11 +220,7 @@ async def _async_start(
     hass: HomeAssistant, slots: dict[str, str], asked: str
 ) -> Answer:
     server = _server(hass, slots)
-    if isinstance(server, tuple):
-        return server
     name = await _async_task(hass, server, asked)
-    if isinstance(name, tuple):
-        return name
     result = await server.async_start_task(name)
     return (
         "voice_started" if result.value == "started" else "voice_already_running",
@@ -226,8 +235,6 @@ def _on_server(
 
     async def _async_handle(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
         server = _server(hass, slots)
-        if isinstance(server, tuple):
-            return server
         await command(server)
         return answer, {"server": server.config_entry.title}
 
@@ -236,11 +243,9 @@ def _on_server(
 
 async def _async_status(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
     server = _server(hass, slots)
-    if isinstance(server, tuple):
-        return server
     title = server.config_entry.title
     if not server.last_update_success:
-        return "voice_unreachable", {"server": title}
+        raise VoiceError("voice_unreachable", {"server": title})
     data = server.data
     if (activity := data.activity) is None:
         return "voice_idle", {"server": title}
@@ -261,8 +266,6 @@ async def _async_status(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
 
 async def _async_last_backup(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
     server = _server(hass, slots)
-    if isinstance(server, tuple):
-        return server
     title = server.config_entry.title
     if (when := server.last_database_backup) is None:
         return "voice_no_backup", {"server": title}
@@ -297,18 +300,14 @@ HANDLERS: dict[str, Handler] = {
 
 async def _async_task(
     hass: HomeAssistant, server: ButlerCoordinator, asked: str
-) -> str | Answer:
+) -> str:
     """The server's task a spoken name means, by its code name or its name in any language."""
-    translated: dict[str, str] = {}
-    for language in LANGUAGES:
-        strings = await translation.async_get_translations(
-            hass, language, "entity", {DOMAIN}
-        )
-        for code in server.data.tasks:
-            key = KNOWN_TASKS.get(code)
-            spoken = strings.get(f"component.{DOMAIN}.entity.button.{key}.name")
-            if key and spoken:
-                translated[spoken] = code
+    translated = {
+        await async_words(hass, language, f"entity.button.{key}.name"): code
+        for language in LANGUAGES
+        for code in server.data.tasks
+        if (key := KNOWN_TASKS.get(code)) is not None
+    }
     # The same rules as the actions: an exact name wins, an ambiguous one
     # is asked about.
     matches = find_tasks(server.data.tasks, asked, translated)
@@ -322,11 +321,11 @@ async def _async_task(
         matches = [code for key in closest for code in names[key]] or list(
             server.data.tasks
         )[:3]
-    # Named in the answer's language by `async_words`, like a started task.
-    return "voice_unknown_task", {
-        "asked": asked,
-        "tasks": TASK_SEPARATOR.join(dict.fromkeys(matches)),
-    }
+    # Named in the answer's language by `async_say`, like a started task.
+    raise VoiceError(
+        "voice_unknown_task",
+        {"asked": asked, "tasks": TASK_SEPARATOR.join(dict.fromkeys(matches))},
+    )
 
 
 def _names(names: Any) -> str:

@@ -15,7 +15,7 @@ from .exceptions import (
     PlexTaskNotFoundError,
 )
 from .gdm import GDM_ADDRESS, GDM_WAIT, GdmServer, async_gdm_search, parse_gdm_answer
-from .http import DEFAULT_TIMEOUT
+from .http import DEFAULT_TIMEOUT, PlexIdentity
 from .models import (
     SCHEDULE_SETTING_PREFIX,
     Activity,
@@ -58,6 +58,7 @@ __all__ = [
     "PlexConnectionClosedError",
     "PlexConnectionError",
     "PlexError",
+    "PlexIdentity",
     "PlexPin",
     "PlexPinExpiredError",
     "PlexResource",

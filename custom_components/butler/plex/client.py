@@ -27,7 +27,7 @@ from .exceptions import (
     PlexSettingRefusedError,
     PlexTaskNotFoundError,
 )
-from .http import DEFAULT_TIMEOUT, PlexHttp, transport_errors
+from .http import DEFAULT_TIMEOUT, PlexHttp, PlexIdentity, transport_errors
 from .models import (
     Activity,
     ActivityNotification,
@@ -66,13 +66,10 @@ class PlexClient:
         host: str,
         *,
         token: str,
-        client_identifier: str,
+        identity: PlexIdentity,
         port: int = DEFAULT_PORT,
         ssl: bool = False,
         verify_ssl: bool = True,
-        product: str,
-        product_version: str,
-        device_name: str | None = None,
         request_timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         """Prepare a client; raises ValueError when host and port make no URL."""
@@ -82,10 +79,7 @@ class PlexClient:
         self._http = PlexHttp(
             session,
             self.base_url,
-            client_identifier=client_identifier,
-            product=product,
-            product_version=product_version,
-            device_name=device_name,
+            identity,
             timeout=request_timeout,
             verify_ssl=verify_ssl,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Final
 
 import aiohttp
@@ -25,6 +26,20 @@ DEFAULT_TIMEOUT: Final = 10.0
 MAX_BODY_BYTES: Final = 4 * 1024 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class PlexIdentity:
+    """How an installation introduces itself to Plex servers and plex.tv.
+
+    Plex lists each client identifier once among a server's and an
+    account's devices, so it should stay the same across restarts.
+    """
+
+    client_identifier: str
+    product: str
+    product_version: str
+    device_name: str | None = None
+
+
 class PlexHttp:
     """Sends requests to one Plex service on behalf of one installation."""
 
@@ -32,11 +47,8 @@ class PlexHttp:
         self,
         session: aiohttp.ClientSession,
         base_url: URL,
+        identity: PlexIdentity,
         *,
-        client_identifier: str,
-        product: str,
-        product_version: str,
-        device_name: str | None,
         timeout: float,
         verify_ssl: bool = True,
     ) -> None:
@@ -47,11 +59,11 @@ class PlexHttp:
         self.verify_ssl = verify_ssl
         self._identity = {
             "Accept": "application/json",
-            "X-Plex-Product": product,
-            "X-Plex-Version": product_version,
-            "X-Plex-Client-Identifier": client_identifier,
+            "X-Plex-Product": identity.product,
+            "X-Plex-Version": identity.product_version,
+            "X-Plex-Client-Identifier": identity.client_identifier,
             "X-Plex-Platform": "Home Assistant",
-            "X-Plex-Device-Name": device_name or product,
+            "X-Plex-Device-Name": identity.device_name or identity.product,
         }
 
     def headers(self, token: str | None) -> dict[str, str]:

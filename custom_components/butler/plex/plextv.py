@@ -20,7 +20,7 @@ from .exceptions import (
     PlexPinExpiredError,
     PlexResponseError,
 )
-from .http import DEFAULT_TIMEOUT, PlexHttp
+from .http import DEFAULT_TIMEOUT, PlexHttp, PlexIdentity
 from .models import as_bool, as_int, as_str, as_text
 
 PLEX_TV_URL: Final = "https://plex.tv"
@@ -209,10 +209,7 @@ class PlexTvClient:
         self,
         session: aiohttp.ClientSession,
         *,
-        client_identifier: str,
-        product: str,
-        product_version: str,
-        device_name: str | None = None,
+        identity: PlexIdentity,
         base_url: str = PLEX_TV_URL,
         app_url: str = PLEX_APP_URL,
         request_timeout: float = DEFAULT_TIMEOUT,
@@ -220,17 +217,8 @@ class PlexTvClient:
         """Prepare a client; `base_url` and `app_url` let a stand-in answer."""
         self.base_url = URL(base_url)
         self._app_url = app_url.rstrip("/")
-        self._client_identifier = client_identifier
-        self._product = product
-        self._http = PlexHttp(
-            session,
-            self.base_url,
-            client_identifier=client_identifier,
-            product=product,
-            product_version=product_version,
-            device_name=device_name,
-            timeout=request_timeout,
-        )
+        self._identity = identity
+        self._http = PlexHttp(session, self.base_url, identity, timeout=request_timeout)
 
     def __repr__(self) -> str:
         """Name the service only."""
@@ -268,9 +256,9 @@ class PlexTvClient:
         `forward_url` it sends the window there once the person allowed it.
         """
         params = {
-            "clientID": self._client_identifier,
+            "clientID": self._identity.client_identifier,
             "code": pin.code,
-            "context[device][product]": self._product,
+            "context[device][product]": self._identity.product,
         }
         if forward_url:
             params["forwardUrl"] = forward_url
