@@ -280,11 +280,10 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         now = self.hass.loop.time()
         if self._publishing_pushed_read and self._schedule.poll_due > now:
             self.update_interval = timedelta(seconds=self._schedule.poll_due - now)
-            super()._schedule_refresh()
         else:
             self.update_interval = interval
-            super()._schedule_refresh()
             self._schedule.poll_due = now + interval.total_seconds()
+        super()._schedule_refresh()
         self.update_interval = interval
 
     @callback
