@@ -17,6 +17,7 @@ import logging
 from statistics import median
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -411,6 +412,39 @@ async def test_a_bug_at_every_try_is_logged_once_and_tried_again(
     assert not [t for t in hass._background_tasks if DOMAIN in t.get_name()]
     gc.collect()
     assert "never retrieved" not in caplog.text
+
+
+async def test_a_read_on_a_notification_leaves_the_next_poll_in_place(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A server busy with a run still has its task list resynced every five minutes."""
+
+    async def _tick(delta: timedelta) -> None:
+        freezer.tick(delta)
+        async_fire_time_changed(hass)
+        await settle(hass)
+
+    # Minutes pass on the frozen clock: no heartbeat may fall due meanwhile.
+    with patch("custom_components.butler.websocket.HEARTBEAT", 3600):
+        mock_config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        coordinator = mock_config_entry.runtime_data
+        await wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
+    await settle(hass)
+    # The poll set at setup; the next comes five minutes after it.
+    await _tick(SCAN_INTERVAL)
+    polls = _reads(simulator, "/butler")
+    await _tick(RESYNC_INTERVAL - timedelta(minutes=1))
+    assert _reads(simulator, "/butler") == polls
+    simulator.start_task("BackupDatabase")
+    await wait_for_state(hass, RUNNING, STATE_ON.__eq__)
+    await settle(hass)
+    assert _reads(simulator, "/butler") == polls
+    await _tick(timedelta(minutes=1, seconds=1))
+    assert _reads(simulator, "/butler") == polls + 1
 
 
 async def test_server_gone_is_unavailable_at_once(
