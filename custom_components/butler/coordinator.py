@@ -169,6 +169,11 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         """
         async with self._lock, self._update_errors():
             tasks = await self.client.async_get_tasks()
+            if not tasks:
+                # Every Plex server has its built-in tasks: an empty list is a
+                # broken answer, not every task gone, and must not take every
+                # task's entities (with their names and areas) away.
+                raise UpdateFailed(**self._translation("no_tasks"))
             activities = await self._async_read_aside(
                 "activities", self.client.async_get_activities
             )
