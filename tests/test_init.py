@@ -20,7 +20,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import area_registry as ar, entity_registry as er
 from plexsim import PlexSimulator
 
-from .conftest import TOKEN, bring_up, butler_records, set_fault, settle, take_down
+from .conftest import (
+    TOKEN,
+    bring_up,
+    butler_records,
+    register_named,
+    set_fault,
+    settle,
+    take_down,
+)
 
 RUNNING = "binary_sensor.plex_server_butler_running"
 BACKUP = "button.plex_server_back_up_database"
@@ -330,15 +338,9 @@ async def test_an_empty_task_list_at_setup_is_tried_again(
     entity_registry: er.EntityRegistry,
 ) -> None:
     mock_config_entry.add_to_hass(hass)
-    # The button as it was before Home Assistant restarted.
-    named = entity_registry.async_get_or_create(
-        "button",
-        DOMAIN,
-        f"{simulator.machine_identifier}_task_BackupDatabase",
-        config_entry=mock_config_entry,
-        suggested_object_id="plex_server_back_up_database",
+    register_named(
+        entity_registry, mock_config_entry, BACKUP, "task_BackupDatabase", "Nightly"
     )
-    entity_registry.async_update_entity(named.entity_id, name="Nightly backup")
     tasks = dict(simulator.tasks)
     simulator.tasks.clear()
     assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
@@ -347,5 +349,5 @@ async def test_an_empty_task_list_at_setup_is_tried_again(
 
     simulator.tasks.update(tasks)
     assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
-    assert hass.states.get(named.entity_id).state != STATE_UNAVAILABLE
-    assert entity_registry.async_get(named.entity_id).name == "Nightly backup"
+    assert hass.states.get(BACKUP).state != STATE_UNAVAILABLE
+    assert entity_registry.async_get(BACKUP).name == "Nightly"

@@ -33,7 +33,7 @@ from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 from plexsim.catalog import SimSetting
 
-from .conftest import butler_records, set_fault, settle
+from .conftest import butler_records, register_named, set_fault, settle
 
 START = "select.plex_server_maintenance_window_start"
 END = "select.plex_server_maintenance_window_end"
@@ -183,31 +183,22 @@ async def test_settings_failing_at_setup_take_no_entity_away(
 ) -> None:
     """What the settings decide stays in the registry, named as the user named it."""
     mock_config_entry.add_to_hass(hass)
-    machine = simulator.machine_identifier
     for entity_id, key in (
         (START, "window_start"),
         (PREVIEWS, "behaviour_GenerateBIFBehavior"),
         (BACKUP_SCHEDULE, "schedule_BackupDatabase"),
     ):
-        domain, object_id = entity_id.split(".")
-        entity_registry.async_get_or_create(
-            domain,
-            DOMAIN,
-            f"{machine}_{key}",
-            config_entry=mock_config_entry,
-            suggested_object_id=object_id,
-        )
-        entity_registry.async_update_entity(entity_id, name=f"My {object_id}")
+        register_named(entity_registry, mock_config_entry, entity_id, key, "My own")
     await _set_up_while_settings_fail(hass, mock_config_entry, simulator)
     for entity_id in (START, PREVIEWS, BACKUP_SCHEDULE):
-        assert entity_registry.async_get(entity_id).name.startswith("My ")
+        assert entity_registry.async_get(entity_id).name == "My own"
     set_fault(simulator, "server_error", on=False)
     await _poll(hass)
     assert hass.states.get(START).state == "02:00"
     assert hass.states.get(PREVIEWS).state == "scheduled"
     assert hass.states.get(BACKUP_SCHEDULE).state == "on"
     for entity_id in (START, PREVIEWS, BACKUP_SCHEDULE):
-        assert entity_registry.async_get(entity_id).name.startswith("My ")
+        assert entity_registry.async_get(entity_id).name == "My own"
 
 
 async def test_only_options_the_server_pairs_with_words(
