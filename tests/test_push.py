@@ -305,6 +305,27 @@ async def test_refused_socket_polls_at_the_normal_interval_logged_once(
     assert hass.states.get(RUNNING).state == STATE_ON
 
 
+async def test_a_socket_refusing_the_token_says_so(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    simulator.faults.only_paths = frozenset({"/:/websockets/notifications"})
+    simulator.faults.forbidden = True
+    logged = asyncio.ensure_future(_wait_for_log("no live updates"))
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await logged
+    await settle(hass)
+    (warning,) = butler_records(caplog)
+    assert "the token was refused" in warning.getMessage()
+    assert warning.exc_info is None
+    # The server takes the token for everything else: no reauthentication.
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert hass.states.get(RUNNING).state == STATE_OFF
+
+
 async def test_dropped_socket_reconnects_without_duplicate_listeners(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
 ) -> None:
