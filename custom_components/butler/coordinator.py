@@ -115,10 +115,10 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         # Tasks Home Assistant started during the current run, for telling
         # which task runs when the server's activity does not say.
         self._started: dict[str, ButlerTask] = {}
+        # The butler's events, for the event entity: a type and its attributes.
         self.event_signal: SignalType[str, dict[str, Any]] = SignalType(
             f"{DOMAIN}_{entry.entry_id}_event"
         )
-        """Dispatcher signal of the butler's events: an event type and its attributes."""
         self._activity_reader: asyncio.Task[None] | None = None
         # The data of the last refresh whose activities could be read: runs
         # are told started or finished against it, so a failed read in
