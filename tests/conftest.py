@@ -32,6 +32,7 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 from plexsim import PlexSimulator
@@ -176,6 +177,25 @@ def butler_records(
         if record.name.startswith("custom_components.butler")
         and record.levelno >= level
     ]
+
+
+def register_named(
+    entity_registry: er.EntityRegistry,
+    entry: MockConfigEntry,
+    entity_id: str,
+    key: str,
+    name: str,
+) -> None:
+    """Put an entity of the entry's server in the registry as an earlier run left it, renamed."""
+    domain, object_id = entity_id.split(".")
+    entity_registry.async_get_or_create(
+        domain,
+        DOMAIN,
+        f"{entry.unique_id}_{key}",
+        config_entry=entry,
+        suggested_object_id=object_id,
+    )
+    entity_registry.async_update_entity(entity_id, name=name)
 
 
 # Background tasks that wait on the clock or the network for long:
