@@ -10,7 +10,6 @@ from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .coordinator import ButlerConfigEntry
-from .database import database_corrupted
 
 # The webhook id is as secret as the token: whoever knows it can post to it.
 TO_REDACT = {CONF_TOKEN, CONF_HOST, CONF_WEBHOOK_ID, "unique_id", "machine_identifier"}
@@ -37,8 +36,8 @@ async def async_get_config_entry_diagnostics(
             else data.current_task.name,
             "tasks": [asdict(task) for task in data.tasks.values()],
             "schedulable_tasks": sorted(data.schedulable_tasks),
-            "last_database_backup": coordinator.last_database_backup,
-            "database_corrupted": database_corrupted(hass, entry),
+            "memory": coordinator.memory.as_dict(),
         },
         TO_REDACT,
     )
+
