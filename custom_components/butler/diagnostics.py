@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
@@ -23,7 +23,7 @@ async def async_get_config_entry_diagnostics(
     data = coordinator.data
     return async_redact_data(
         {
-            "entry": entry.as_dict(),
+            "entry": _entry(entry),
             "server": asdict(coordinator.server),
             "last_update_success": coordinator.last_update_success,
             "live_updates": coordinator.push_connected,
@@ -41,3 +41,13 @@ async def async_get_config_entry_diagnostics(
         TO_REDACT,
     )
 
+
+def _entry(entry: ButlerConfigEntry) -> dict[str, Any]:
+    """The entry; an entry GDM found has the machine identifier as its discovery key."""
+    return {
+        **entry.as_dict(),
+        "discovery_keys": {
+            domain: [{**asdict(key), "key": REDACTED} for key in keys]
+            for domain, keys in entry.discovery_keys.items()
+        },
+    }
