@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -44,7 +45,7 @@ async def test_diagnostics_of_an_entry_gdm_found(
     hass_client: ClientSessionGenerator,
     simulator: PlexSimulator,
     entry_data: dict[str, Any],
-    hass_storage: dict[str, Any],
+    remember: Callable[..., None],
     snapshot: SnapshotAssertion,
 ) -> None:
     server = simulator.machine_identifier
@@ -57,15 +58,13 @@ async def test_diagnostics_of_an_entry_gdm_found(
         discovery_keys={DOMAIN: (DiscoveryKey(domain=DOMAIN, key=server, version=1),)},
     )
     # What the server's memory holds shows too: it has no secret.
-    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": f"{DOMAIN}.{entry.entry_id}",
-        "data": {
+    remember(
+        {
             "last_database_backup": "2026-11-30T03:12:45+00:00",
             "database_corrupted_since": "2026-12-01T08:00:00+00:00",
         },
-    }
+        entry=entry,
+    )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

@@ -30,12 +30,11 @@ from homeassistant.const import CONF_WEBHOOK_ID, STATE_OFF, STATE_ON, STATE_UNKN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er, issue_registry as ir, llm
 from homeassistant.helpers.storage import Store
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 from plexsim.webhooks import DATABASE_BACKED_UP, DATABASE_CORRUPTED, WebhookSender
 
-from .conftest import bring_up, butler_records, settle, take_down
+from .conftest import bring_up, butler_records, confirm_repair, settle, take_down
 from .test_voice import _say, _tools
 
 LAST_BACKUP = "sensor.plex_server_last_database_backup"
@@ -50,20 +49,22 @@ def _key(entry: MockConfigEntry) -> str:
     return f"{DOMAIN}.{entry.entry_id}"
 
 
-def _stored(
-    entry: MockConfigEntry, data: Any, version: int = 1, minor_version: int = 1
-) -> dict[str, Any]:
-    """What a store file holds, as the test plugin's storage keeps it."""
-    return {
-        "version": version,
-        "minor_version": minor_version,
-        "key": _key(entry),
-        "data": data,
-    }
-
-
 def _issue_id(entry: MockConfigEntry) -> str:
     return f"database_corrupted_{entry.entry_id}"
+
+
+def _issue_from_before(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry:
+    """The corrupt-database issue as the version before the memory raised it."""
+    return ir.async_get(hass).async_get_or_create(
+        DOMAIN,
+        _issue_id(entry),
+        is_fixable=True,
+        is_persistent=True,
+        severity=ir.IssueSeverity.ERROR,
+        learn_more_url=DATABASE_REPAIR_URL,
+        translation_key="database_corrupted",
+        translation_placeholders={"server": "Plex Server", "url": DATABASE_REPAIR_URL},
+    )
 
 
 async def _set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -247,12 +248,12 @@ async def test_removing_the_entry_removes_its_memory(
 async def test_unreadable_memory_starts_empty_with_one_warning(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
+    remember: Callable[..., None],
     caplog: pytest.LogCaptureFixture,
     stored: Any,
     version: int,
 ) -> None:
-    hass_storage[_key(mock_config_entry)] = _stored(mock_config_entry, stored, version)
+    remember(stored, version=version)
     await _set_up(hass, mock_config_entry)
     assert mock_config_entry.state is ConfigEntryState.LOADED
     assert hass.states.get(LAST_BACKUP).state == STATE_UNKNOWN
@@ -268,12 +269,11 @@ async def test_unreadable_memory_starts_empty_with_one_warning(
 async def test_a_newer_minor_version_reads_as_it_is(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
+    remember: Callable[..., None],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # A later version added a key; going back to this one keeps what it knows.
-    hass_storage[_key(mock_config_entry)] = _stored(
-        mock_config_entry,
+    remember(
         {"last_database_backup": BACKED_UP_AT, "runs": [{"task": "BackupDatabase"}]},
         minor_version=2,
     )
@@ -307,12 +307,10 @@ async def test_an_upgrade_keeps_the_restored_last_backup(
 async def test_the_memory_wins_over_an_older_restored_state(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
+    remember: Callable[..., None],
 ) -> None:
     _restored_sensor(hass, "2026-11-01T03:00:00+00:00")
-    hass_storage[_key(mock_config_entry)] = _stored(
-        mock_config_entry, {"last_database_backup": BACKED_UP_AT}
-    )
+    remember({"last_database_backup": BACKED_UP_AT})
     await _set_up(hass, mock_config_entry)
     assert hass.states.get(LAST_BACKUP).state == BACKED_UP_AT
 
@@ -343,20 +341,7 @@ async def test_an_upgrade_keeps_an_open_corruption_issue(
     report: Report,
 ) -> None:
     mock_config_entry.add_to_hass(hass)
-    # The issue as the version before the memory raised it.
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        _issue_id(mock_config_entry),
-        is_fixable=True,
-        is_persistent=True,
-        severity=ir.IssueSeverity.ERROR,
-        learn_more_url=DATABASE_REPAIR_URL,
-        translation_key="database_corrupted",
-        translation_placeholders={"server": "Plex Server", "url": DATABASE_REPAIR_URL},
-    )
-    created = ir.async_get(hass).async_get_issue(DOMAIN, _issue_id(mock_config_entry))
-    assert created is not None
+    created = _issue_from_before(hass, mock_config_entry)
     await _set_up(hass, mock_config_entry)
     assert hass.states.get(DATABASE).state == STATE_ON
     await _restart(hass, mock_config_entry)
@@ -372,11 +357,9 @@ async def test_an_upgrade_keeps_an_open_corruption_issue(
 async def test_a_lost_issue_comes_back_from_the_memory(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
+    remember: Callable[..., None],
 ) -> None:
-    hass_storage[_key(mock_config_entry)] = _stored(
-        mock_config_entry, {"database_corrupted_since": CORRUPT_AT}
-    )
+    remember({"database_corrupted_since": CORRUPT_AT})
     await _set_up(hass, mock_config_entry)
     assert hass.states.get(DATABASE).state == STATE_ON
     issue = ir.async_get(hass).async_get_issue(DOMAIN, _issue_id(mock_config_entry))
@@ -391,58 +374,28 @@ async def test_a_lost_issue_comes_back_from_the_memory(
 async def test_an_issue_the_memory_does_not_know_is_closed(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
+    remember: Callable[..., None],
 ) -> None:
-    hass_storage[_key(mock_config_entry)] = _stored(
-        mock_config_entry, {"last_database_backup": BACKED_UP_AT}
-    )
+    remember({"last_database_backup": BACKED_UP_AT})
     mock_config_entry.add_to_hass(hass)
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        _issue_id(mock_config_entry),
-        is_fixable=True,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="database_corrupted",
-    )
+    _issue_from_before(hass, mock_config_entry)
     await _set_up(hass, mock_config_entry)
     assert hass.states.get(DATABASE).state == STATE_OFF
     assert not ir.async_get(hass).issues
-
-
-@pytest.fixture
-async def repairs(hass: HomeAssistant) -> None:
-    """Repairs, set up before Home Assistant's HTTP server starts to serve."""
-    assert await async_setup_component(hass, "repairs", {})
-
-
-async def _confirm_repair(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, issue_id: str
-) -> None:
-    client = await hass_client()
-    response = await client.post(
-        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
-    )
-    flow = await response.json()
-    assert flow["step_id"] == "confirm"
-    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}")
-    assert (await response.json())["type"] == "create_entry"
-    await hass.async_block_till_done()
 
 
 async def test_confirming_the_repair_clears_the_memory(
     hass: HomeAssistant,
     repairs: None,
     mock_config_entry: MockConfigEntry,
+    remember: Callable[..., None],
     hass_storage: dict[str, Any],
     hass_client: ClientSessionGenerator,
 ) -> None:
-    hass_storage[_key(mock_config_entry)] = _stored(
-        mock_config_entry, {"database_corrupted_since": CORRUPT_AT}
-    )
+    remember({"database_corrupted_since": CORRUPT_AT})
     await _set_up(hass, mock_config_entry)
     assert hass.states.get(DATABASE).state == STATE_ON
-    await _confirm_repair(hass, hass_client, _issue_id(mock_config_entry))
+    await confirm_repair(hass, hass_client, _issue_id(mock_config_entry))
     assert hass.states.get(DATABASE).state == STATE_OFF
     await _restart(hass, mock_config_entry)
     assert hass_storage[_key(mock_config_entry)]["data"] == {
@@ -457,13 +410,13 @@ async def test_confirming_the_repair_while_the_server_is_away(
     hass: HomeAssistant,
     repairs: None,
     mock_config_entry: MockConfigEntry,
+    remember: Callable[..., None],
     simulator: PlexSimulator,
     hass_storage: dict[str, Any],
     hass_client: ClientSessionGenerator,
 ) -> None:
-    hass_storage[_key(mock_config_entry)] = _stored(
-        mock_config_entry,
-        {"last_database_backup": BACKED_UP_AT, "database_corrupted_since": CORRUPT_AT},
+    remember(
+        {"last_database_backup": BACKED_UP_AT, "database_corrupted_since": CORRUPT_AT}
     )
     await take_down(simulator)
     mock_config_entry.add_to_hass(hass)
@@ -471,7 +424,7 @@ async def test_confirming_the_repair_while_the_server_is_away(
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     # The issue is raised from the memory although the server is away.
-    await _confirm_repair(hass, hass_client, _issue_id(mock_config_entry))
+    await confirm_repair(hass, hass_client, _issue_id(mock_config_entry))
     assert hass_storage[_key(mock_config_entry)]["data"] == {
         "last_database_backup": BACKED_UP_AT,
         "database_corrupted_since": None,

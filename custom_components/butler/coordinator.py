@@ -131,7 +131,8 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
     async def _async_setup(self) -> None:
         """Recall the server's past; read its name and version once, for its device.
 
-        The memory is read first: it is known even while the server is away.
+        The memory is read first, so that a lost repair issue comes back
+        even while the server is away.
         """
         await self.memory.async_load()
         self.config_entry.async_on_unload(self.memory.async_flush)

@@ -85,6 +85,8 @@ class ServerMemory:
         what was known: the memory takes it over. Otherwise the issue is
         made to match the memory, also when the issue was lost.
         """
+        # A file not in the store's shape (no version, not an object) fails
+        # inside the store with a KeyError or TypeError.
         try:
             stored = await self._store.async_load()
             if stored is not None:
