@@ -68,11 +68,6 @@ class ServerMemory:
         return self._last_backup
 
     @property
-    def database_corrupted_since(self) -> datetime | None:
-        """When Plex said its database is corrupt; None while it is healthy."""
-        return self._corrupted_since
-
-    @property
     def database_corrupted(self) -> bool:
         """Whether Plex reported the database corrupt and that is not resolved."""
         return self._corrupted_since is not None

@@ -122,16 +122,14 @@ class ButlerLastBackupSensor(ButlerEntity, RestoreSensor):
     """
 
     async def async_added_to_hass(self) -> None:
-        """Hand a time from before the memory existed to it, once.
+        """Offer the memory the restored time; it takes it only while it knows none.
 
         Before the memory, this sensor's restored state was the only place
         the time was kept; upgrading must not lose it.
         """
         await super().async_added_to_hass()
-        if (
-            self.coordinator.memory.last_database_backup is None
-            and (last := await self.async_get_last_sensor_data())
-            and isinstance(last.native_value, datetime)
+        if (last := await self.async_get_last_sensor_data()) and isinstance(
+            last.native_value, datetime
         ):
             self.coordinator.memory.async_take_last_backup(last.native_value)
             self.async_write_ha_state()
