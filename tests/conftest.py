@@ -17,6 +17,7 @@ from unittest.mock import PropertyMock, patch
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.butler
@@ -32,6 +33,7 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
@@ -150,6 +152,52 @@ async def init_integration(
             assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+def remember(
+    hass_storage: dict[str, Any], mock_config_entry: MockConfigEntry
+) -> Callable[..., None]:
+    """Put what a server's memory holds on disk before the entry sets up."""
+
+    def _remember(
+        data: Any,
+        *,
+        entry: MockConfigEntry = mock_config_entry,
+        version: int = 1,
+        minor_version: int = 1,
+    ) -> None:
+        key = f"{DOMAIN}.{entry.entry_id}"
+        hass_storage[key] = {
+            "version": version,
+            "minor_version": minor_version,
+            "key": key,
+            "data": data,
+        }
+
+    return _remember
+
+
+@pytest.fixture
+async def repairs(hass: HomeAssistant) -> None:
+    """Repairs, set up before Home Assistant's HTTP server starts to serve."""
+    assert await async_setup_component(hass, "repairs", {})
+
+
+async def confirm_repair(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, issue_id: str
+) -> dict[str, Any]:
+    """Confirm a repair as the owner does in Settings → Repairs; the form they saw."""
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    flow: dict[str, Any] = await response.json()
+    assert flow["step_id"] == "confirm"
+    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}")
+    assert (await response.json())["type"] == FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    return flow
 
 
 async def take_down(simulator: PlexSimulator) -> None:

@@ -11,8 +11,8 @@ from homeassistant.helpers.typing import ConfigType
 from .connection import async_create_client
 from .const import DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
-from .database import async_forget_database
 from .discovery import async_start_gdm, async_stop_gdm_unless_needed
+from .memory import ServerMemory
 from .services import async_setup_services
 from .sign_in import async_register_callback_view
 from .voice import async_setup_voice
@@ -82,5 +82,5 @@ async def async_unload_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> None:
-    """A deleted server leaves no repair issue behind."""
-    async_forget_database(hass, entry)
+    """A deleted server leaves no stored memory and no repair issue behind."""
+    await ServerMemory(hass, entry).async_remove()

@@ -31,6 +31,7 @@ from .const import (
     WINDOW_END,
     WINDOW_START,
 )
+from .memory import ServerMemory
 from .plex import (
     Activity,
     ButlerTask,
@@ -125,13 +126,17 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         # between loses no event.
         self._last_read: ButlerData | None = None
         self.push_connected = False
-        # When Plex last said (by webhook) that it backed up its database;
-        # the sensor that shows it restores it after a restart.
-        self.last_database_backup: datetime | None = None
+        self.memory = ServerMemory(hass, entry)
 
     @override
     async def _async_setup(self) -> None:
-        """Read the server's name and version once, for its device."""
+        """Recall the server's past; read its name and version once, for its device.
+
+        The memory is read first, so that a lost repair issue comes back
+        even while the server is away.
+        """
+        await self.memory.async_load()
+        self.config_entry.async_on_unload(self.memory.async_flush)
         async with self._lock, self._update_errors():
             self.server = await self.client.async_get_server_info()
         self.config_entry.async_on_unload(

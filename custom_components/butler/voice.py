@@ -267,7 +267,7 @@ async def _async_status(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
 async def _async_last_backup(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
     server = _server(hass, slots)
     title = server.config_entry.title
-    if (when := server.last_database_backup) is None:
+    if (when := server.memory.last_database_backup) is None:
         return "voice_no_backup", {"server": title}
     local = dt_util.as_local(when)
     return "voice_last_backup", {
