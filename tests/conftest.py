@@ -20,7 +20,8 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.butler
-from custom_components.butler.const import DEV_GDM_ENV, DOMAIN
+from custom_components.butler import discovery
+from custom_components.butler.const import DOMAIN
 from custom_components.butler.coordinator import ButlerCoordinator
 from custom_components.butler.plex import Activity
 from homeassistant.const import (
@@ -69,7 +70,7 @@ def gdm_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
     A test must not search the real network; tests/test_gdm.py points them
     at a simulated responder instead.
     """
-    monkeypatch.setenv(DEV_GDM_ENV, "127.0.0.1:9")
+    monkeypatch.setattr(discovery, "GDM_ADDRESS", ("127.0.0.1", 9))
 
 
 @pytest.fixture
