@@ -14,14 +14,9 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.butler.const import (
-    DEV_GDM_ENV,
-    DOMAIN,
-    GDM_INTERVAL,
-    SCAN_INTERVAL,
-)
-from custom_components.butler.discovery import _target
-from custom_components.butler.plex import GDM_ADDRESS, GdmServer, parse_gdm_answer
+from custom_components.butler import discovery
+from custom_components.butler.const import DOMAIN, GDM_INTERVAL, SCAN_INTERVAL
+from custom_components.butler.plex import GdmServer, parse_gdm_answer
 from homeassistant.config_entries import SOURCE_IGNORE, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SSL
 from homeassistant.core import HomeAssistant
@@ -114,7 +109,7 @@ async def responder(
     """Both servers answer GDM on loopback, where the integration searches."""
     gdm = GdmResponder([simulator, attic_simulator])
     port = await gdm.start()
-    monkeypatch.setenv(DEV_GDM_ENV, f"127.0.0.1:{port}")
+    monkeypatch.setattr(discovery, "GDM_ADDRESS", ("127.0.0.1", port))
     yield gdm
     gdm.stop()
 
@@ -388,11 +383,3 @@ async def test_a_server_that_stays_away_is_searched_for_once_a_minute(
     # Three failed polls within a minute and a half, one search.
     await _answered(hass, responder, 2)
     assert responder.searches == 2
-
-
-@pytest.mark.parametrize("setting", ["", "nonsense", "127.0.0.1:port", ":32414"])
-def test_an_unusable_development_target_searches_the_real_group(
-    monkeypatch: pytest.MonkeyPatch, setting: str
-) -> None:
-    monkeypatch.setenv(DEV_GDM_ENV, setting)
-    assert _target() == GDM_ADDRESS

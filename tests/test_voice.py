@@ -17,6 +17,8 @@ from plexsim import PlexSimulator
 
 from .conftest import SecondServer
 
+pytestmark = pytest.mark.usefixtures("assist_in_every_language")
+
 
 async def _say(hass: HomeAssistant, text: str, language: str = "en") -> str:
     result = await conversation.async_converse(

@@ -56,13 +56,6 @@ PIN_POLL_INTERVAL: Final = timedelta(seconds=2)
 PIN_POLL_FAILURES: Final = 3
 CONNECTION_PROBE_TIMEOUT: Final = 5.0
 
-# Development only, no user can reach these from the UI: environment
-# variables that point sign-in at a plex.tv stand-in (its pages included)
-# and the GDM search at a HOST:PORT (scripts/develop sets both for its
-# simulator).
-DEV_PLEX_TV_ENV: Final = "BUTLER_DEV_PLEX_TV"
-DEV_GDM_ENV: Final = "BUTLER_DEV_GDM"
-
 # What the event entity reports, for automations.
 EVENT_BUTLER_STARTED: Final = "butler_started"
 EVENT_BUTLER_FINISHED: Final = "butler_finished"

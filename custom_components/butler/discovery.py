@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-import os
 import time
 
 from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_INTEGRATION_DISCOVERY
@@ -23,7 +22,6 @@ from homeassistant.util.hass_dict import HassKey
 from .connection import reaches_server
 from .const import (
     CONF_MACHINE_IDENTIFIER,
-    DEV_GDM_ENV,
     DOMAIN,
     GDM_INTERVAL,
     GDM_RETRY_COOLDOWN,
@@ -56,15 +54,6 @@ def async_start_gdm(hass: HomeAssistant) -> GdmDiscovery:
         discovery = hass.data[DATA_GDM] = GdmDiscovery(hass)
         discovery.async_start()
     return discovery
-
-
-def _target() -> tuple[str, int]:
-    """Where searches go: Plex's multicast group, or a developer's responder."""
-    stand_in = os.environ.get(DEV_GDM_ENV, "").strip()
-    host, _, port = stand_in.rpartition(":")
-    if host and port.isdigit():
-        return host, int(port)
-    return GDM_ADDRESS
 
 
 class GdmDiscovery:
@@ -130,7 +119,9 @@ class GdmDiscovery:
 
     async def _async_search(self) -> None:
         try:
-            await async_gdm_search(self._async_found, target=_target())
+            # Named here, not left to the default, so the demo's development
+            # integration can point this module's GDM_ADDRESS at its responder.
+            await async_gdm_search(self._async_found, target=GDM_ADDRESS)
         except OSError as err:
             if not self._failing:
                 LOGGER.info("Cannot search the network for Plex servers: %s", err)
