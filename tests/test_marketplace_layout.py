@@ -14,13 +14,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import re
+import subprocess
 from typing import Any
 
 from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
+import pytest
 
 from homeassistant.const import __version__ as HA_VERSION
 
 ROOT = Path(__file__).parents[1]
+HA_NEXT = ROOT / ".venv-ha-next" / "bin" / "python"
 HACS_JSON: dict[str, Any] = json.loads((ROOT / "hacs.json").read_text())
 
 # What the Marketplace reads from hacs.json, with the type it takes; it logs
@@ -113,3 +116,28 @@ def test_nothing_else_the_marketplace_installs_is_found() -> None:
     assert not list((ROOT / "dist").glob("*.js"))
     for name in ("repository.json", "repository.yaml", "repository.yml"):
         assert not (ROOT / name).exists()
+
+
+@pytest.mark.skipif(not HA_NEXT.exists(), reason="scripts/setup builds .venv-ha-next")
+def test_the_marketplace_itself_finds_one_integration() -> None:
+    # The rules above, asked of the Marketplace's own code in the newest
+    # Home Assistant (tests/marketplace_probe.py).
+    probe = subprocess.run(
+        [str(HA_NEXT), str(ROOT / "tests" / "marketplace_probe.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT / "tests",
+    )
+    assert json.loads(probe.stdout) == {
+        "categories": ["integration"],
+        "content": "custom_components/butler",
+        "domain": "butler",
+        "name": "Butler for Plex",
+        "config_flow": True,
+        "manifest_errors": [],
+        "loadable": None,
+        "minimum": HACS_JSON["homeassistant"],
+        "on_2026_11": None,
+        "on_2026_9": "requires_newer_home_assistant",
+    }
