@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import json
+import os
 from pathlib import Path
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -18,6 +20,8 @@ import yaml
 ROOT = Path(__file__).parents[1]
 SCRIPT = ROOT / "scripts" / "release-notes"
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yaml"
+# GitHub's runners run a step with bash.
+BASH = shutil.which("bash") or "/bin/bash"
 MANIFEST_VERSION: str = json.loads(
     (ROOT / "custom_components" / "butler" / "manifest.json").read_text()
 )["version"]
@@ -121,11 +125,6 @@ def test_the_release_workflow_runs_when_main_changes_the_manifest() -> None:
     assert workflow["permissions"] == {"contents": "write"}
     (job,) = workflow["jobs"].values()
     assert job["if"] == "github.ref == 'refs/heads/main'"
-    script = "\n".join(step.get("run", "") for step in job["steps"])
-    assert 'tag="v$version"' in script
-    assert 'scripts/release-notes "$version"' in script
-    assert 'git ls-remote --exit-code --tags origin "refs/tags/$tag"' in script
-    assert "gh release create" in script
 
 
 def test_the_release_workflow_uses_only_actions_pinned_by_version() -> None:
@@ -134,3 +133,48 @@ def test_the_release_workflow_uses_only_actions_pinned_by_version() -> None:
     assert actions
     for action in actions:
         assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+(\.\d+){0,2}", action), action
+
+
+def _release_step(tmp_path: Path, tag_exists: bool) -> tuple[int, str]:
+    """Run the workflow's step as GitHub's runner does, with git and gh faked."""
+    (step,) = [
+        step["run"] for step in _workflow()["jobs"]["release"]["steps"] if "run" in step
+    ]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(parents=True)
+    calls = tmp_path / "gh.log"
+    fakes = {
+        "git": f'[ "$1" = ls-remote ] || exit 99\nexit {0 if tag_exists else 2}\n',
+        "gh": f'echo "$@" >> {calls}\ncat "${{@: -1}}" >> {calls}\n',
+    }
+    for name, body in fakes.items():
+        (bin_dir / name).write_text(f"#!/bin/bash\n{body}")
+        (bin_dir / name).chmod(0o755)
+    result = subprocess.run(
+        [BASH, "--noprofile", "--norc", "-eo", "pipefail", "-c", step],
+        cwd=ROOT,
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "RUNNER_TEMP": str(tmp_path),
+            "GITHUB_SHA": "0123abc",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.returncode, calls.read_text() if calls.exists() else ""
+
+
+def test_the_release_step_publishes_the_manifest_version_once(tmp_path: Path) -> None:
+    returncode, calls = _release_step(tmp_path / "new", tag_exists=False)
+    assert returncode == 0
+    first, notes = calls.split("\n", 1)
+    tag = f"v{MANIFEST_VERSION}"
+    assert first == (
+        f"release create {tag} --target 0123abc --title {tag} "
+        f"--notes-file {tmp_path / 'new' / 'notes.md'}"
+    )
+    assert notes.strip() == release_notes(
+        (ROOT / "CHANGELOG.md").read_text(), MANIFEST_VERSION
+    )
+    assert _release_step(tmp_path / "again", tag_exists=True) == (0, "")
