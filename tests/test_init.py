@@ -18,6 +18,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_HOST, STATE_OFF, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import area_registry as ar, entity_registry as er
+from homeassistant.loader import async_get_integration
 from plexsim import PlexSimulator
 
 from .conftest import (
@@ -181,7 +182,8 @@ async def test_token_never_logged(
     await _tick(hass, freezer)
 
     # The token travels in a header, never in a URL (which access logs keep).
-    assert simulator.requests[-1].headers["X-Plex-Version"] == "0.1.0"
+    integration = await async_get_integration(hass, DOMAIN)
+    assert simulator.requests[-1].headers["X-Plex-Version"] == str(integration.version)
     for request in simulator.requests:
         assert TOKEN not in request.path
         assert TOKEN not in str(request.query)
