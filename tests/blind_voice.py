@@ -238,12 +238,21 @@ async def _say(
     return str(body["response"]["speech"]["plain"]["speech"])
 
 
+def _token(config: Path) -> str:
+    """One token per config folder, so a folder used again matches its stored entry."""
+    path = config / ".voice-blind-token"
+    if not path.exists():
+        config.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(16))
+    return path.read_text().strip()
+
+
 async def score(
     blind: dict[str, dict[str, Any]], config: Path, ha_port: int, sim_port: int
 ) -> list[Result]:
     """Say every sentence to a real Home Assistant and judge what it did."""
     simulator = PlexSimulator(
-        token=secrets.token_urlsafe(16), friendly_name="Plex Server", task_duration=600
+        token=_token(config), friendly_name="Plex Server", task_duration=600
     )
     await simulator.start(host="127.0.0.1", port=sim_port)
     results = []
