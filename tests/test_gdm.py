@@ -517,4 +517,3 @@ async def test_the_search_stops_with_the_last_server(
     assert DATA_GDM in hass.data
     assert await hass.config_entries.async_remove(mock_config_entry.entry_id)
     assert DATA_GDM not in hass.data
-
