@@ -154,6 +154,7 @@ async def test_sign_in_adds_the_only_owned_server(
         CONF_SSL: False,
         "verify_ssl": True,
         CONF_TOKEN: simulator.token,
+        CONF_WEBHOOK_ID: result["data"][CONF_WEBHOOK_ID],
     }
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.plex_server_butler_running") is not None
