@@ -271,6 +271,32 @@ async def test_discovered_server_needs_only_a_token(
     assert result["data"][CONF_TOKEN] == TOKEN
 
 
+async def test_a_discovered_address_that_changed_hands(
+    hass: HomeAssistant, simulator: PlexSimulator
+) -> None:
+    """Zeroconf found this server; another now listens at its address when the token comes."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovery(simulator.port)
+    )
+    result = await _choose(hass, result, "discovery_token")
+    await take_down(simulator)
+    newcomer = PlexSimulator(token=TOKEN, machine_identifier="newcomer")
+    await newcomer.start(host="127.0.0.1", port=simulator.port)
+    try:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_TOKEN: TOKEN}
+        )
+    finally:
+        await newcomer.stop()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "another_server_answers"
+    assert result["description_placeholders"] == {
+        "host": "127.0.0.1",
+        "name": "Plex Server",
+    }
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
 async def test_discovery_updates_a_moved_server(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
 ) -> None:

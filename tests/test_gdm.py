@@ -396,3 +396,33 @@ def test_an_unusable_development_target_searches_the_real_group(
 ) -> None:
     monkeypatch.setenv(DEV_GDM_ENV, setting)
     assert _target() == GDM_ADDRESS
+
+
+async def test_another_server_at_the_announced_address_is_not_added(
+    hass: HomeAssistant, simulator: PlexSimulator, attic_simulator: PlexSimulator
+) -> None:
+    """Attic was announced; by the time the token is given, Plex Server answers there."""
+    result = await found_by_gdm(hass, "attic", simulator.port, "Attic")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "discovery_token"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"token": TOKEN}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "another_server_answers"
+    assert result["description_placeholders"] == {
+        "host": "127.0.0.1",
+        "name": "Attic",
+    }
+    assert not hass.config_entries.async_entries(DOMAIN)
+    # Where Attic really is, the same steps add it.
+    result = await found_by_gdm(hass, "attic", attic_simulator.port, "Attic")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "discovery_token"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"token": TOKEN}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == "attic"

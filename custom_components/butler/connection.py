@@ -166,7 +166,6 @@ class ConnectionProbes:
     def __init__(self) -> None:
         """Nothing is asked until `async_first_answering`."""
         self._running: set[asyncio.Task[bool]] = set()
-        self._closed = False
 
     async def async_first_answering(
         self,
@@ -181,7 +180,7 @@ class ConnectionProbes:
         by a worse one; a connection that another server answers (an address
         now used by someone else) does not count.
         """
-        if self._closed or not candidates:
+        if not candidates:
             return None
         probes = [
             self._async_start(hass, data, machine_identifier) for data in candidates
@@ -202,8 +201,7 @@ class ConnectionProbes:
 
     @callback
     def async_cancel(self) -> None:
-        """The flow ended: stop every probe, and start none."""
-        self._closed = True
+        """The flow ended: stop every probe."""
         for probe in self._running:
             probe.cancel()
 
