@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from ipaddress import ip_address
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -159,13 +160,16 @@ def _check_errors(
 class ConnectionProbes:
     """Asks several addresses at once which server answers there, for one flow.
 
-    Probes stop as soon as their answer cannot matter any more, and all of
-    them when the flow ends: a closed dialog leaves no request behind.
+    A probe of an IP address stops as soon as its answer cannot matter any
+    more, and when the flow ends: a closed dialog leaves no request behind.
+    A probe of a host name runs out its short timeout instead: cancelled
+    during its name lookup, aiohttp's shielded lookup reports a later
+    failure as an error on Python 3.14 (CPython gh-156321).
     """
 
     def __init__(self) -> None:
         """Nothing is asked until `async_first_answering`."""
-        self._running: set[asyncio.Task[bool]] = set()
+        self._stoppable: set[asyncio.Task[bool]] = set()
 
     async def async_first_answering(
         self,
@@ -180,8 +184,6 @@ class ConnectionProbes:
         by a worse one; a connection that another server answers (an address
         now used by someone else) does not count.
         """
-        if not candidates:
-            return None
         probes = [
             self._async_start(hass, data, machine_identifier) for data in candidates
         ]
@@ -193,16 +195,17 @@ class ConnectionProbes:
             return None
         finally:
             # The worse candidates behind the one chosen, or all of them
-            # when the flow went away meanwhile; each is waited for, so none
-            # outlives the answer.
-            for probe in probes:
-                probe.cancel()
-            await asyncio.wait(probes)
+            # when the flow went away meanwhile; each one stopped is waited
+            # for, so none outlives the answer.
+            if stopped := [probe for probe in probes if probe in self._stoppable]:
+                for probe in stopped:
+                    probe.cancel()
+                await asyncio.wait(stopped)
 
     @callback
     def async_cancel(self) -> None:
-        """The flow ended: stop every probe."""
-        for probe in self._running:
+        """The flow ended: stop every probe that can be stopped."""
+        for probe in self._stoppable:
             probe.cancel()
 
     def _async_start(
@@ -212,8 +215,12 @@ class ConnectionProbes:
             _async_probe(hass, data, machine_identifier),
             f"butler probe {data[CONF_HOST]}:{data[CONF_PORT]}",
         )
-        self._running.add(probe)
-        probe.add_done_callback(self._running.discard)
+        try:
+            ip_address(data[CONF_HOST])
+        except ValueError:
+            return probe
+        self._stoppable.add(probe)
+        probe.add_done_callback(self._stoppable.discard)
         return probe
 
 
