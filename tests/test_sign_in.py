@@ -436,6 +436,16 @@ async def test_a_token_the_server_refuses(
     assert result["description_placeholders"] == {"name": "Plex Server"}
 
 
+async def test_a_server_plex_tv_gives_no_token_for(
+    hass: HomeAssistant, simulator: PlexSimulator, plex_tv: PlexTvSimulator
+) -> None:
+    plex_tv.devices[0].access_token = ""
+    result = await _sign_in_and_allow(hass, plex_tv)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "plextv_invalid"
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
 async def test_reauthenticate_by_signing_in(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,

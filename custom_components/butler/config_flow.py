@@ -50,22 +50,18 @@ from .connection import (
     async_check_server,
     async_identify,
 )
-from .const import CONF_MACHINE_IDENTIFIER, DOMAIN, LOGGER
+from .const import CONF_MACHINE_IDENTIFIER, DOMAIN
 from .discovery import async_moved_entry_data, discovered_address
 from .plex import (
     DEFAULT_PORT,
-    PlexConnectionError,
-    PlexError,
     PlexResource,
 )
 from .sign_in import (
     PinSignIn,
     SignInFailure,
     async_account_servers,
-    async_create_plex_tv,
-    async_register_callback_view,
+    async_start_sign_in,
     connection_candidates,
-    forward_url,
     known_server,
     owned_servers,
     server_token,
@@ -97,6 +93,21 @@ def _connection_schema(defaults: Mapping[str, Any]) -> dict[vol.Marker, Any]:
             CONF_VERIFY_SSL, default=defaults.get(CONF_VERIFY_SSL, True)
         ): bool,
     }
+
+
+def _server_choice_schema(servers: list[PlexResource]) -> vol.Schema:
+    """The servers to pick from, by name."""
+    options = [
+        SelectOptionDict(value=server.client_identifier, label=server.name)
+        for server in sorted(servers, key=lambda server: server.name.casefold())
+    ]
+    return vol.Schema(
+        {
+            vol.Required(CONF_SERVER): SelectSelector(
+                SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
+            )
+        }
+    )
 
 
 class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -190,21 +201,9 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Open plex.tv's sign-in page; the callback or the PIN check moves on."""
         if self._sign_in is None:
-            try:
-                plex_tv = await async_create_plex_tv(self.hass)
-                pin = await plex_tv.async_create_pin()
-            except PlexConnectionError as err:
-                LOGGER.debug("Could not get a sign-in PIN from plex.tv: %s", err)
-                return self.async_abort(reason=SignInFailure.PLEX_TV_UNREACHABLE)
-            except PlexError as err:
-                LOGGER.debug("plex.tv's sign-in PIN is unusable: %s", err)
-                return self.async_abort(reason="plextv_invalid")
-            async_register_callback_view(self.hass)
-            self._sign_in = PinSignIn(self.hass, self.flow_id, plex_tv, pin)
-            self._sign_in_url = plex_tv.auth_url(
-                pin, forward_url(self.hass, self.flow_id)
+            self._sign_in, self._sign_in_url = await async_start_sign_in(
+                self.hass, self.flow_id
             )
-            self._sign_in.async_start()
         outcome = self._sign_in.outcome
         if outcome is None:
             return self.async_external_step(step_id="sign_in", url=self._sign_in_url)
@@ -252,21 +251,8 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         if len(new) == 1:
             return await self._async_use_server(new[0])
         self._servers = {server.client_identifier: server for server in new}
-        options = [
-            SelectOptionDict(value=server.client_identifier, label=server.name)
-            for server in sorted(new, key=lambda server: server.name.casefold())
-        ]
         return self.async_show_form(
-            step_id="pick_server",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_SERVER): SelectSelector(
-                        SelectSelectorConfig(
-                            options=options, mode=SelectSelectorMode.LIST
-                        )
-                    )
-                }
-            ),
+            step_id="pick_server", data_schema=_server_choice_schema(new)
         )
 
     async def _async_use_server(self, server: PlexResource) -> ConfigFlowResult:

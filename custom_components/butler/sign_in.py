@@ -267,6 +267,25 @@ async def _async_page(
     )
 
 
+async def async_start_sign_in(
+    hass: HomeAssistant, flow_id: str
+) -> tuple[PinSignIn, str]:
+    """Get a PIN from plex.tv and start checking it; also the sign-in page's address."""
+    try:
+        plex_tv = await async_create_plex_tv(hass)
+        pin = await plex_tv.async_create_pin()
+    except PlexConnectionError as err:
+        LOGGER.debug("Could not get a sign-in PIN from plex.tv: %s", err)
+        raise AbortFlow(SignInFailure.PLEX_TV_UNREACHABLE) from err
+    except PlexError as err:
+        LOGGER.debug("plex.tv's sign-in PIN is unusable: %s", err)
+        raise AbortFlow("plextv_invalid") from err
+    async_register_callback_view(hass)
+    sign_in = PinSignIn(hass, flow_id, plex_tv, pin)
+    sign_in.async_start()
+    return sign_in, plex_tv.auth_url(pin, forward_url(hass, flow_id))
+
+
 async def async_account_servers(sign_in: PinSignIn | None) -> list[PlexResource]:
     """The signed-in account's servers; the account's token is not kept."""
     outcome = sign_in.outcome if sign_in is not None else None
