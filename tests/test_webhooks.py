@@ -467,7 +467,7 @@ async def test_the_options_show_where_to_post(
     data = dict(init_integration.data)
     # Home Assistant's address on the network it found by itself.
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
-    assert _shown(result) == {"url": f"http://10.10.10.10:8123{path}"}
+    assert _shown(result) == {"local_url": f"http://10.10.10.10:8123{path}"}
     # Listening on loopback only, with no address set, it says where to set one.
     assert hass.config.api is not None
     monkeypatch.setattr(hass.config.api, "local_ip", "127.0.0.1")
@@ -475,12 +475,12 @@ async def test_the_options_show_where_to_post(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_url"
     await async_process_ha_core_config(
-        hass, {"internal_url": "http://192.168.1.10:8123"}
+        hass, {"external_url": "https://home.example.com"}
     )
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
-    assert _shown(result) == {"url": f"http://192.168.1.10:8123{path}"}
+    assert _shown(result) == {"external_url": f"https://home.example.com{path}"}
     await async_process_ha_core_config(
-        hass, {"external_url": "https://home.example.com"}
+        hass, {"internal_url": "http://192.168.1.10:8123"}
     )
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert _shown(result) == {
@@ -507,7 +507,9 @@ async def test_the_options_of_an_entry_not_loaded_since_the_update(
 def _shown(result: Any) -> dict[str, str]:
     """The addresses in the message, by placeholder; the message is an abort with only Close."""
     assert result["type"] is FlowResultType.ABORT, result
-    assert result["reason"] in ("webhook_url", "webhook_urls")
     placeholders = dict(result["description_placeholders"])
     assert placeholders.pop("name") == "Plex Server"
+    # The text names the addresses there are.
+    kinds = "urls" if len(placeholders) > 1 else next(iter(placeholders))
+    assert result["reason"] == f"webhook_{kinds}"
     return placeholders

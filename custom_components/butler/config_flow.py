@@ -52,10 +52,7 @@ from .connection import (
 )
 from .const import CONF_MACHINE_IDENTIFIER, DOMAIN
 from .discovery import async_moved_entry_data, discovered_address
-from .plex import (
-    DEFAULT_PORT,
-    PlexResource,
-)
+from .plex import DEFAULT_PORT, PlexResource
 from .sign_in import (
     PinSignIn,
     SignInFailure,
@@ -477,15 +474,8 @@ class ButlerOptionsFlow(OptionsFlow):
         urls = webhook_urls(self.hass, entry)
         if not urls:
             return self.async_abort(reason="no_url")
-        if len(urls) == 1:
-            return self.async_abort(
-                reason="webhook_url",
-                description_placeholders={
-                    "name": entry.title,
-                    "url": next(iter(urls.values())),
-                },
-            )
+        # Each text names the addresses there are, by their kind.
+        reason = "webhook_urls" if len(urls) > 1 else f"webhook_{next(iter(urls))}"
         return self.async_abort(
-            reason="webhook_urls",
-            description_placeholders={"name": entry.title, **urls},
+            reason=reason, description_placeholders={"name": entry.title, **urls}
         )
