@@ -11,6 +11,8 @@ callback can do no more than trigger one extra look.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -271,15 +273,9 @@ async def async_start_sign_in(
     hass: HomeAssistant, flow_id: str
 ) -> tuple[PinSignIn, str]:
     """Get a PIN from plex.tv and start checking it; also the sign-in page's address."""
-    try:
+    with _plex_tv_aborts("a sign-in PIN"):
         plex_tv = await async_create_plex_tv(hass)
         pin = await plex_tv.async_create_pin()
-    except PlexConnectionError as err:
-        LOGGER.debug("Could not get a sign-in PIN from plex.tv: %s", err)
-        raise AbortFlow(SignInFailure.PLEX_TV_UNREACHABLE) from err
-    except PlexError as err:
-        LOGGER.debug("plex.tv's sign-in PIN is unusable: %s", err)
-        raise AbortFlow("plextv_invalid") from err
     async_register_callback_view(hass)
     sign_in = PinSignIn(hass, flow_id, plex_tv, pin)
     sign_in.async_start()
@@ -292,15 +288,22 @@ async def async_account_servers(sign_in: PinSignIn | None) -> list[PlexResource]
     if sign_in is None or outcome is None or outcome.account_token is None:
         # Only an API client skipping the sign-in gets here.
         raise AbortFlow(SignInFailure.PLEX_TV_UNREACHABLE)
-    try:
+    with _plex_tv_aborts("the account's servers"):
         resources = await sign_in.plex_tv.async_get_resources(outcome.account_token)
+    return [resource for resource in resources if resource.is_server]
+
+
+@contextmanager
+def _plex_tv_aborts(asked_for: str) -> Iterator[None]:
+    """plex.tv failing ends the flow with a reason the person can act on."""
+    try:
+        yield
     except PlexConnectionError as err:
-        LOGGER.debug("Could not list the account's servers: %s", err)
+        LOGGER.debug("plex.tv did not answer when asked for %s: %s", asked_for, err)
         raise AbortFlow(SignInFailure.PLEX_TV_UNREACHABLE) from err
     except PlexError as err:
-        LOGGER.debug("plex.tv's list of servers is unusable: %s", err)
+        LOGGER.debug("plex.tv's answer for %s is unusable: %s", asked_for, err)
         raise AbortFlow("plextv_invalid") from err
-    return [resource for resource in resources if resource.is_server]
 
 
 def owned_servers(servers: list[PlexResource]) -> list[PlexResource]:
