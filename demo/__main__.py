@@ -42,7 +42,8 @@ def _parse() -> argparse.Namespace:
     env = os.environ
     parser = argparse.ArgumentParser(
         prog="scripts/develop",
-        description="Home Assistant with Butler for Plex on http://127.0.0.1:8123.",
+        description="Home Assistant with Butler for Plex on http://127.0.0.1:8123 "
+        "(or --ha-port).",
         epilog="Without --plex-host, a simulated Plex server runs on 127.0.0.1.",
     )
     parser.add_argument(
@@ -86,7 +87,14 @@ def _parse() -> argparse.Namespace:
         help="accept a self-signed certificate (env PLEX_VERIFY_SSL=0)",
     )
     parser.add_argument(
-        "--sim-port", type=int, default=32400, help="the simulator's port"
+        "--ha-port", type=int, default=HA_PORT, help="Home Assistant's port"
+    )
+    parser.add_argument(
+        "--sim-port",
+        type=int,
+        default=32400,
+        help="the simulator's port; Attic, plex.tv and GDM use the ports "
+        "1, 2 and 14 above it",
     )
     parser.add_argument(
         "--task-duration",
@@ -150,7 +158,7 @@ async def _give_simulator_the_webhook(
 async def _run(args: argparse.Namespace) -> int:
     began = time.monotonic()
     config_dir: Path = args.config.resolve()
-    prepare_config(config_dir, HA_PORT, skip_onboarding_integrations=True)
+    prepare_config(config_dir, args.ha_port, skip_onboarding_integrations=True)
     children: list[subprocess.Popen[bytes]] = []
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -178,14 +186,14 @@ async def _run(args: argparse.Namespace) -> int:
         home_assistant = start_home_assistant(
             config_dir,
             config_dir / "develop.log",
-            HA_PORT,
+            args.ha_port,
             # Sign-in and GDM against the simulator: a development setting
             # no user can reach from the UI (README, Development).
             env=None if args.plex_host else _extras(args).development_settings(),
             python=HA_NEXT_PYTHON if args.ha_next else sys.executable,
         )
         children.append(home_assistant)
-        base_url = f"http://127.0.0.1:{HA_PORT}"
+        base_url = f"http://127.0.0.1:{args.ha_port}"
         async with aiohttp.ClientSession() as session:
             if not args.plex_host:
                 await wait_until_up(
@@ -197,6 +205,7 @@ async def _run(args: argparse.Namespace) -> int:
                 await api.login(USERNAME, PASSWORD)
             else:
                 await api.onboard("Demo", USERNAME, PASSWORD)
+            await api.wait_until_started()
             if not await api.butler_entries():
                 if args.plex_host:
                     await api.add_butler(plex)

@@ -21,6 +21,12 @@ from yarl import URL
 
 REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "custom_components" / "butler"
+# Development only, never shipped: points sign-in and GDM at the simulator's
+# stand-ins (demo/butler_dev/__init__.py).
+DEV_INTEGRATION = Path(__file__).resolve().parent / "butler_dev"
+# Sections every demo configuration needs: Assist, which Butler for Plex
+# answers when it is there, and the development integration.
+DEMO_SECTIONS = ("conversation:\n", "butler_dev:\n")
 # The newest Home Assistant release (requirements_ha_next.txt, scripts/setup).
 HA_NEXT_PYTHON = REPO / ".venv-ha-next" / "bin" / "python"
 
@@ -42,18 +48,23 @@ def home_assistant_version(python: str | Path) -> str:
 def prepare_config(
     config_dir: Path, port: int, *, skip_onboarding_integrations: bool = False
 ) -> None:
-    """Link the integration into a config folder and listen on 127.0.0.1:port.
+    """Link the integrations into a config folder and listen on 127.0.0.1:port.
 
     Home Assistant 2026.10 keeps its HTTP settings in storage: an `http:`
     section in YAML becomes an unconfirmed trial that reverts (with a
     restart) after five minutes. So a new config folder gets the settings a
     person would have saved in the UI. A folder without a configuration
-    gets the repository's.
+    gets the repository's; one copied from an older repository gets the
+    sections it lacks.
     """
     config_dir.mkdir(parents=True, exist_ok=True)
     configuration = config_dir / "configuration.yaml"
     if not configuration.exists():
         shutil.copyfile(REPO / "config" / "configuration.yaml", configuration)
+    text = configuration.read_text()
+    if missing := [section for section in DEMO_SECTIONS if section not in text]:
+        with configuration.open("a") as appended:
+            appended.write("\n" + "".join(missing))
     http_settings = config_dir / ".storage" / "http"
     if not http_settings.exists():
         http_settings.parent.mkdir(exist_ok=True)
@@ -77,9 +88,10 @@ def prepare_config(
         )
     custom = config_dir / "custom_components"
     custom.mkdir(exist_ok=True)
-    link = custom / "butler"
-    if not link.is_symlink():
-        link.symlink_to(INTEGRATION, target_is_directory=True)
+    for integration in (INTEGRATION, DEV_INTEGRATION):
+        link = custom / integration.name
+        if not link.is_symlink():
+            link.symlink_to(integration, target_is_directory=True)
 
 
 def _http_settings(port: int) -> dict[str, Any]:
@@ -123,6 +135,9 @@ def start_home_assistant(
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        # Run from the repository, `custom_components` would be its own
+        # folder, which lacks the development integration.
+        cwd=config_dir,
         start_new_session=True,
         env={
             **os.environ,
@@ -142,10 +157,10 @@ class SimulatedPlex:
     gdm_port: int
 
     def development_settings(self) -> dict[str, str]:
-        """The environment that points Butler for Plex at them (see README, Development)."""
+        """Where demo/butler_dev points Butler for Plex (see README, Development)."""
         return {
-            "BUTLER_DEV_PLEX_TV": f"http://127.0.0.1:{self.plex_tv_port}",
-            "BUTLER_DEV_GDM": f"127.0.0.1:{self.gdm_port}",
+            "BUTLER_DEMO_PLEX_TV": f"http://127.0.0.1:{self.plex_tv_port}",
+            "BUTLER_DEMO_GDM": f"127.0.0.1:{self.gdm_port}",
         }
 
 
@@ -270,6 +285,19 @@ class HomeAssistantApi:
         ) as response:
             response.raise_for_status()
             self.token = (await response.json())["access_token"]
+
+    async def wait_until_started(self, timeout: float = 120) -> None:
+        """Wait until Home Assistant has set up everything it loads at start.
+
+        Its HTTP API answers while integrations are still being set up; the
+        development integration has pointed sign-in at the stand-in only
+        once Home Assistant runs.
+        """
+        deadline = time.monotonic() + timeout
+        while (await self._get("/api/config"))["state"] != "RUNNING":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Home Assistant did not start within {timeout:g} s")
+            await asyncio.sleep(0.2)
 
     async def is_onboarded(self) -> bool:
         """Whether the owner account exists."""

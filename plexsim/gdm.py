@@ -57,7 +57,9 @@ class GdmResponder(asyncio.DatagramProtocol):
         """Answer a search; ignore anything else."""
         if self._transport is None or not data.startswith(b"M-SEARCH * HTTP/1."):
             return
-        for answer in [*self.extra_answers, *map(gdm_answer, self.servers)]:
+        # A server that is not running does not answer, as a real one.
+        running = [server for server in self.servers if server.listening]
+        for answer in [*self.extra_answers, *map(gdm_answer, running)]:
             self._transport.sendto(answer, (str(addr[0]), int(addr[1])))
         self.searches += 1
         asyncio.get_running_loop().create_task(self._note_search())

@@ -227,6 +227,11 @@ class PlexSimulator:
             runner, self._runner = self._runner, None
             await runner.cleanup()
 
+    @property
+    def listening(self) -> bool:
+        """Whether the server runs: it answers HTTP, and GDM searches."""
+        return self._runner is not None
+
     async def go_up(self) -> None:
         """Listen again on the same port."""
         if self._runner is None:

@@ -52,7 +52,7 @@ def _scaled(factor: float) -> Iterator[None]:
         "RECONNECT_MAX": const.RECONNECT_MAX,
     }
     with ExitStack() as stack:
-        for module in ("coordinator", "websocket"):
+        for module in ("coordinator", "schedule", "websocket"):
             for name, value in intervals.items():
                 target = f"custom_components.butler.{module}.{name}"
                 stack.enter_context(patch(target, value / factor, create=True))

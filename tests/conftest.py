@@ -17,12 +17,18 @@ from unittest.mock import PropertyMock, patch
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.butler
-from custom_components.butler.const import DEV_GDM_ENV, DOMAIN
+from custom_components.butler import discovery
+from custom_components.butler.const import DOMAIN
 from custom_components.butler.coordinator import ButlerCoordinator
 from custom_components.butler.plex import Activity
+from custom_components.butler.words import LANGUAGES
 from homeassistant.const import (
     CONF_HOST,
     CONF_PORT,
@@ -32,6 +38,8 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 from plexsim import PlexSimulator
@@ -57,7 +65,7 @@ async def auto_enable_custom_integrations(
     """Let Home Assistant load integrations from custom_components.
 
     A real Home Assistant always runs its core integration, which Assist
-    (a dependency, for voice) needs; a test's does not unless asked.
+    (set up by the tests about voice) needs; a test's does not unless asked.
     """
     assert await async_setup_component(hass, "homeassistant", {})
 
@@ -69,7 +77,7 @@ def gdm_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
     A test must not search the real network; tests/test_gdm.py points them
     at a simulated responder instead.
     """
-    monkeypatch.setenv(DEV_GDM_ENV, "127.0.0.1:9")
+    monkeypatch.setattr(discovery, "GDM_ADDRESS", ("127.0.0.1", 9))
 
 
 @pytest.fixture
@@ -151,6 +159,52 @@ async def init_integration(
     return mock_config_entry
 
 
+@pytest.fixture
+def remember(
+    hass_storage: dict[str, Any], mock_config_entry: MockConfigEntry
+) -> Callable[..., None]:
+    """Put what a server's memory holds on disk before the entry sets up."""
+
+    def _remember(
+        data: Any,
+        *,
+        entry: MockConfigEntry = mock_config_entry,
+        version: int = 1,
+        minor_version: int = 1,
+    ) -> None:
+        key = f"{DOMAIN}.{entry.entry_id}"
+        hass_storage[key] = {
+            "version": version,
+            "minor_version": minor_version,
+            "key": key,
+            "data": data,
+        }
+
+    return _remember
+
+
+@pytest.fixture
+async def repairs(hass: HomeAssistant) -> None:
+    """Repairs, set up before Home Assistant's HTTP server starts to serve."""
+    assert await async_setup_component(hass, "repairs", {})
+
+
+async def confirm_repair(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, issue_id: str
+) -> dict[str, Any]:
+    """Confirm a repair as the owner does in Settings → Repairs; the form they saw."""
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    flow: dict[str, Any] = await response.json()
+    assert flow["step_id"] == "confirm"
+    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}")
+    assert (await response.json())["type"] == FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    return flow
+
+
 async def take_down(simulator: PlexSimulator) -> None:
     """Make the server refuse connections."""
     await simulator.go_down()
@@ -176,6 +230,25 @@ def butler_records(
         if record.name.startswith("custom_components.butler")
         and record.levelno >= level
     ]
+
+
+def register_named(
+    entity_registry: er.EntityRegistry,
+    entry: MockConfigEntry,
+    entity_id: str,
+    key: str,
+    name: str,
+) -> None:
+    """Put an entity of the entry's server in the registry as an earlier run left it, renamed."""
+    domain, object_id = entity_id.split(".")
+    entity_registry.async_get_or_create(
+        domain,
+        DOMAIN,
+        f"{entry.unique_id}_{key}",
+        config_entry=entry,
+        suggested_object_id=object_id,
+    )
+    entity_registry.async_update_entity(entity_id, name=name)
 
 
 # Background tasks that wait on the clock or the network for long:
@@ -360,3 +433,73 @@ def activity_reads(coordinator: ButlerCoordinator) -> Iterator[list[float]]:
 
     with patch.object(coordinator.client, "async_get_activities", _timed_read):
         yield reads
+
+
+async def set_up_assist(hass: HomeAssistant) -> None:
+    """Set up Assist as a voice assistant does: conversation and its pipelines."""
+    assert await async_setup_component(hass, "conversation", {})
+    assert await async_setup_component(hass, "assist_pipeline", {})
+
+
+def pipeline(language: str) -> dict[str, Any]:
+    """An Assist pipeline in `language`, as Settings → Voice assistants makes one."""
+    return {
+        "conversation_engine": "conversation.home_assistant",
+        "conversation_language": language,
+        "language": language,
+        "name": f"Assist ({language})",
+        "stt_engine": None,
+        "stt_language": None,
+        "tts_engine": None,
+        "tts_language": None,
+        "tts_voice": None,
+        "wake_word_entity": None,
+        "wake_word_id": None,
+    }
+
+
+async def add_pipeline(
+    hass_ws_client: WebSocketGenerator, hass: HomeAssistant, language: str
+) -> str:
+    """Add an Assist pipeline in `language` through the frontend's websocket API."""
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": "assist_pipeline/pipeline/create", **pipeline(language)}
+    )
+    reply = await client.receive_json()
+    assert reply["success"], reply
+    await hass.async_block_till_done()
+    pipeline_id: str = reply["result"]["id"]
+    return pipeline_id
+
+
+def store_pipelines(hass_storage: dict[str, Any], languages: list[str]) -> None:
+    """Assist pipelines kept from an earlier run, one per language, the first preferred."""
+    hass_storage["assist_pipeline.pipelines"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "assist_pipeline.pipelines",
+        "data": {
+            "items": [{"id": lang, **pipeline(lang)} for lang in languages],
+            "preferred_item": languages[0],
+        },
+    }
+
+
+@pytest.fixture
+async def assist(hass: HomeAssistant) -> None:
+    """Assist set up before the integration, as at a start with both configured."""
+    await set_up_assist(hass)
+
+
+@pytest.fixture
+async def assist_in_every_language(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Assist, with a pipeline in each language the integration has sentences in.
+
+    Sentences are registered for the languages in use only; tests that say
+    something in every language need them all in use.
+    """
+    store_pipelines(hass_storage, list(LANGUAGES))
+    await set_up_assist(hass)

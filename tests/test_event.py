@@ -30,7 +30,7 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 
-from .conftest import settle
+from .conftest import SecondServer, settle
 
 EVENTS = "event.plex_server_butler_events"
 RUNNING = "binary_sensor.plex_server_butler_running"
@@ -106,3 +106,15 @@ async def test_a_run_that_ends_while_activities_fail_still_finishes_once(
     await _poll(hass)
     assert hass.states.get(RUNNING).state == STATE_OFF
     assert fired == ["butler_started", "butler_finished"]
+
+
+async def test_a_servers_events_reach_only_its_own_entity(
+    hass: HomeAssistant, init_integration: MockConfigEntry, attic: SecondServer
+) -> None:
+    # Longer than the poll the clock is moved on to.
+    attic.simulator.task_duration = 600
+    attic.simulator.start_task("BackupDatabase")
+    await _poll(hass)
+    started = hass.states.get("event.attic_butler_events")
+    assert started.attributes["event_type"] == "butler_started"
+    assert hass.states.get(EVENTS).state == STATE_UNKNOWN

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 import logging
 from typing import Any
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 from hypothesis import given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -14,15 +16,20 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.butler import discovery
 from custom_components.butler.const import (
-    DEV_GDM_ENV,
     DOMAIN,
     GDM_INTERVAL,
+    GDM_MISSING_INTERVAL,
     SCAN_INTERVAL,
 )
-from custom_components.butler.discovery import _target
-from custom_components.butler.plex import GDM_ADDRESS, GdmServer, parse_gdm_answer
-from homeassistant.config_entries import SOURCE_IGNORE, ConfigEntryState
+from custom_components.butler.discovery import DATA_GDM
+from custom_components.butler.plex import GdmServer, parse_gdm_answer
+from homeassistant.config_entries import (
+    SOURCE_IGNORE,
+    ConfigEntryDisabler,
+    ConfigEntryState,
+)
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -114,7 +121,7 @@ async def responder(
     """Both servers answer GDM on loopback, where the integration searches."""
     gdm = GdmResponder([simulator, attic_simulator])
     port = await gdm.start()
-    monkeypatch.setenv(DEV_GDM_ENV, f"127.0.0.1:{port}")
+    monkeypatch.setattr(discovery, "GDM_ADDRESS", ("127.0.0.1", port))
     yield gdm
     gdm.stop()
 
@@ -133,6 +140,19 @@ def _discovered(hass: HomeAssistant) -> dict[str, Any]:
         for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
         if flow["context"]["source"] == "integration_discovery"
     }
+
+
+async def _time_passes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    span: timedelta,
+    step: timedelta = GDM_MISSING_INTERVAL,
+) -> None:
+    """Let `span` pass in steps, each timer firing when it is due, as in a running Home Assistant."""
+    for _ in range(int(span / step)):
+        freezer.tick(step)
+        async_fire_time_changed(hass)
+        await settle(hass)
 
 
 async def test_a_second_server_shows_under_discovered(
@@ -163,10 +183,17 @@ async def test_a_second_server_shows_under_discovered(
 
 
 async def test_searches_repeat_on_a_timer(
-    hass: HomeAssistant, responder: GdmResponder, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    responder: GdmResponder,
+    init_integration: MockConfigEntry,
 ) -> None:
     await _answered(hass, responder, 1)
-    async_fire_time_changed(hass, dt_util.utcnow() + GDM_INTERVAL)
+    # Nothing is searched while every server answers...
+    await _time_passes(hass, freezer, GDM_INTERVAL - GDM_MISSING_INTERVAL)
+    assert responder.searches == 1
+    # ...but every 15 minutes, for new servers.
+    await _time_passes(hass, freezer, GDM_MISSING_INTERVAL)
     await _answered(hass, responder, 2)
     # One card, however often the server answers.
     assert list(_discovered(hass)) == ["attic"]
@@ -174,6 +201,7 @@ async def test_searches_repeat_on_a_timer(
 
 async def test_garbage_answers_are_ignored(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     responder: GdmResponder,
     init_integration: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
@@ -188,7 +216,7 @@ async def test_garbage_answers_are_ignored(
         b"HTTP/1.0 200 OK\r\nResource-Identifier: big\r\n" + b"x" * 60000,
         b"HTTP/1.0 200 OK\r\nResource-Identifier: bad-port\r\nPort: -1\r\n",
     ]
-    async_fire_time_changed(hass, dt_util.utcnow() + GDM_INTERVAL)
+    await _time_passes(hass, freezer, GDM_INTERVAL)
     await _answered(hass, responder, 2)
     assert _discovered(hass) == {}
     assert not butler_records(caplog)
@@ -196,6 +224,7 @@ async def test_garbage_answers_are_ignored(
 
 async def test_an_ignored_server_stays_ignored(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     responder: GdmResponder,
     attic_simulator: PlexSimulator,
     init_integration: MockConfigEntry,
@@ -208,7 +237,7 @@ async def test_an_ignored_server_stays_ignored(
         data={"unique_id": "attic", "title": "Attic"},
     )
     await hass.async_block_till_done()
-    async_fire_time_changed(hass, dt_util.utcnow() + GDM_INTERVAL)
+    await _time_passes(hass, freezer, GDM_INTERVAL)
     await _answered(hass, responder, 2)
     assert _discovered(hass) == {}
 
@@ -284,6 +313,7 @@ async def test_a_stale_answer_does_not_move_an_entry(
 
 async def test_a_network_that_refuses_searches(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     mock_config_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -294,9 +324,7 @@ async def test_a_network_that_refuses_searches(
         mock_config_entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
         await settle(hass)
-        for times in range(1, 4):
-            async_fire_time_changed(hass, dt_util.utcnow() + GDM_INTERVAL * times)
-            await settle(hass)
+        await _time_passes(hass, freezer, GDM_INTERVAL * 3)
     said = [r for r in caplog.records if "Cannot search the network" in r.getMessage()]
     assert len(said) == 1
     assert said[0].levelno == logging.INFO
@@ -376,26 +404,119 @@ async def test_addresses_that_do_not_follow(
 
 async def test_a_server_that_stays_away_is_searched_for_once_a_minute(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     responder: GdmResponder,
     simulator: PlexSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     await _answered(hass, responder, 1)
     await simulator.go_down()
-    for polls in range(1, 4):
-        async_fire_time_changed(hass, dt_util.utcnow() + SCAN_INTERVAL * polls)
-        await settle(hass)
     # Three failed polls within a minute and a half, one search.
+    await _time_passes(hass, freezer, SCAN_INTERVAL * 3, step=SCAN_INTERVAL)
     await _answered(hass, responder, 2)
     assert responder.searches == 2
+    # An hour away costs a search a minute, not one per poll: and after
+    # every failed refresh, not only the first of the outage.
+    await _time_passes(hass, freezer, timedelta(hours=1), step=SCAN_INTERVAL)
+    assert responder.searches == 2 + 60
+    # Back at its address: no more searching beyond the 15-minute scan.
+    await simulator.go_up()
+    await _time_passes(hass, freezer, SCAN_INTERVAL, step=SCAN_INTERVAL)
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.states.get("binary_sensor.plex_server_butler_running").state == "off"
+    searched = responder.searches
+    await _time_passes(hass, freezer, GDM_INTERVAL - 2 * GDM_MISSING_INTERVAL)
+    assert responder.searches == searched
 
 
-@pytest.mark.parametrize("setting", ["", "nonsense", "127.0.0.1:port", ":32414"])
-def test_an_unusable_development_target_searches_the_real_group(
-    monkeypatch: pytest.MonkeyPatch, setting: str
+@pytest.mark.parametrize(
+    "away", [timedelta(seconds=10), timedelta(seconds=70), timedelta(minutes=3)]
+)
+async def test_a_server_that_moved_is_followed_within_a_minute(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    responder: GdmResponder,
+    simulator: PlexSimulator,
+    init_integration: MockConfigEntry,
+    away: timedelta,
 ) -> None:
-    monkeypatch.setenv(DEV_GDM_ENV, setting)
-    assert _target() == GDM_ADDRESS
+    """It stops at its address, then answers at another `away` later."""
+    await _answered(hass, responder, 1)
+    step = timedelta(seconds=10)
+    await simulator.go_down()
+    await _time_passes(hass, freezer, away, step)
+    searched_while_away = responder.searches - 1
+    assert searched_while_away <= away / GDM_MISSING_INTERVAL + 1
+    await simulator.start(host="127.0.0.1", port=0)
+    waited = timedelta()
+    while init_integration.data[CONF_PORT] != simulator.port:
+        assert waited <= GDM_MISSING_INTERVAL, "not followed within a minute"
+        await _time_passes(hass, freezer, step, step)
+        waited += step
+    await settle(hass)
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.states.get("binary_sensor.plex_server_butler_running").state == "off"
+
+
+async def test_a_server_that_moved_while_home_assistant_was_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    responder: GdmResponder,
+    simulator: PlexSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """The entry's address answers nothing at start: GDM finds the server while Home Assistant retries."""
+    moved_to = simulator.port
+    await simulator.go_down()
+    await simulator.start(host="127.0.0.1", port=0)
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data={**mock_config_entry.data, CONF_PORT: moved_to}
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await settle(hass)
+    await _answered(hass, responder, 1)
+    await _time_passes(hass, freezer, timedelta(seconds=10), timedelta(seconds=10))
+    assert mock_config_entry.data[CONF_PORT] == simulator.port
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+
+
+async def test_the_search_stops_with_the_last_server(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    responder: GdmResponder,
+    simulator: PlexSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Unloaded, removed while retried, or disabled while retried: no more searches."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await settle(hass)
+    assert DATA_GDM in hass.data
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    assert DATA_GDM not in hass.data
+
+    # A server that does not answer at start is retried, and searched for.
+    await simulator.go_down()
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await settle(hass)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert DATA_GDM in hass.data
+    await hass.config_entries.async_set_disabled_by(
+        mock_config_entry.entry_id, ConfigEntryDisabler.USER
+    )
+    await _time_passes(hass, freezer, GDM_MISSING_INTERVAL)
+    assert DATA_GDM not in hass.data
+    searched = responder.searches
+    await _time_passes(hass, freezer, GDM_INTERVAL)
+    assert responder.searches == searched
+
+    await hass.config_entries.async_set_disabled_by(mock_config_entry.entry_id, None)
+    await settle(hass)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert DATA_GDM in hass.data
+    assert await hass.config_entries.async_remove(mock_config_entry.entry_id)
+    assert DATA_GDM not in hass.data
 
 
 async def test_another_server_at_the_announced_address_is_not_added(

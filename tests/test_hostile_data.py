@@ -24,6 +24,7 @@ RECORDER_ATTRIBUTES = 16 * 1024
 @pytest.mark.parametrize(
     "text", ["x" * 100_000, "\U0001f5c4" * 100_000], ids=["ascii", "emoji"]
 )
+@pytest.mark.usefixtures("assist")
 async def test_a_huge_title_stays_short_everywhere(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,

@@ -17,13 +17,23 @@ from custom_components.butler.const import DOMAIN, SCAN_INTERVAL
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_HOST, STATE_OFF, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import area_registry as ar, entity_registry as er
+from homeassistant.loader import async_get_integration
 from plexsim import PlexSimulator
 
-from .conftest import TOKEN, bring_up, butler_records, set_fault, settle, take_down
+from .conftest import (
+    TOKEN,
+    bring_up,
+    butler_records,
+    register_named,
+    set_fault,
+    settle,
+    take_down,
+)
 
 RUNNING = "binary_sensor.plex_server_butler_running"
 BACKUP = "button.plex_server_back_up_database"
+BACKUP_SCHEDULE = "switch.plex_server_back_up_database_schedule"
 
 
 async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
@@ -172,7 +182,8 @@ async def test_token_never_logged(
     await _tick(hass, freezer)
 
     # The token travels in a header, never in a URL (which access logs keep).
-    assert simulator.requests[-1].headers["X-Plex-Version"] == "0.1.0"
+    integration = await async_get_integration(hass, DOMAIN)
+    assert simulator.requests[-1].headers["X-Plex-Version"] == str(integration.version)
     for request in simulator.requests:
         assert TOKEN not in request.path
         assert TOKEN not in str(request.query)
@@ -272,3 +283,73 @@ async def test_refused_token_on_a_side_read_asks_for_reauth(
     await _tick(hass, freezer)
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_an_empty_task_list_is_a_failed_read_not_every_task_gone(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    entity_registry: er.EntityRegistry,
+    area_registry: ar.AreaRegistry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    area = area_registry.async_create("Server cupboard")
+    for entity_id in (BACKUP, BACKUP_SCHEDULE):
+        entity_registry.async_update_entity(
+            entity_id, name="Nightly backup", area_id=area.id
+        )
+
+    def _kept_as_named() -> None:
+        for entity_id in (BACKUP, BACKUP_SCHEDULE):
+            entry = entity_registry.async_get(entity_id)
+            assert entry is not None
+            assert (entry.name, entry.area_id) == ("Nightly backup", area.id)
+
+    tasks = dict(simulator.tasks)
+    simulator.tasks.clear()
+    await _tick(hass, freezer)
+    await _tick(hass, freezer)
+    coordinator = init_integration.runtime_data
+    assert coordinator.last_exception.translation_key == "no_tasks"
+    assert str(coordinator.last_exception).startswith(
+        "Plex Server listed no butler tasks at all"
+    )
+    for entity_id in (BACKUP, BACKUP_SCHEDULE, RUNNING):
+        assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    _kept_as_named()
+    (warning,) = butler_records(caplog)
+    assert warning.exc_info is None
+
+    simulator.tasks.update(tasks)
+    await _tick(hass, freezer)
+    for entity_id in (BACKUP, BACKUP_SCHEDULE, RUNNING):
+        assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+    _kept_as_named()
+    # Only a list without the task removes its entities.
+    simulator.remove_task("BackupDatabase")
+    await _tick(hass, freezer)
+    assert entity_registry.async_get(BACKUP) is None
+    assert entity_registry.async_get(BACKUP_SCHEDULE) is None
+
+
+async def test_an_empty_task_list_at_setup_is_tried_again(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    register_named(
+        entity_registry, mock_config_entry, BACKUP, "task_BackupDatabase", "Nightly"
+    )
+    tasks = dict(simulator.tasks)
+    simulator.tasks.clear()
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert mock_config_entry.error_reason_translation_key == "no_tasks"
+
+    simulator.tasks.update(tasks)
+    assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    assert hass.states.get(BACKUP).state != STATE_UNAVAILABLE
+    assert entity_registry.async_get(BACKUP).name == "Nightly"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+import gc
 from itertools import pairwise
 import json
 import logging
 from statistics import median
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -56,6 +58,14 @@ PROGRESS = "sensor.plex_server_butler_progress"
 EVENTS = "event.plex_server_butler_events"
 BACKUP = "button.plex_server_back_up_database"
 LISTENER = "butler notifications"
+ACTIVITY_UPDATED = json.dumps(
+    {
+        "NotificationContainer": {
+            "type": "activity",
+            "ActivityNotification": [{"event": "updated"}],
+        }
+    }
+)
 
 
 @pytest.fixture
@@ -295,6 +305,27 @@ async def test_refused_socket_polls_at_the_normal_interval_logged_once(
     assert hass.states.get(RUNNING).state == STATE_ON
 
 
+async def test_a_socket_refusing_the_token_says_so(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    simulator.faults.only_paths = frozenset({"/:/websockets/notifications"})
+    simulator.faults.forbidden = True
+    logged = asyncio.ensure_future(_wait_for_log("no live updates"))
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await logged
+    await settle(hass)
+    (warning,) = butler_records(caplog)
+    assert "the token was refused" in warning.getMessage()
+    assert warning.exc_info is None
+    # The server takes the token for everything else: no reauthentication.
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert hass.states.get(RUNNING).state == STATE_OFF
+
+
 async def test_dropped_socket_reconnects_without_duplicate_listeners(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
 ) -> None:
@@ -316,6 +347,125 @@ async def test_dropped_socket_reconnects_without_duplicate_listeners(
     await wait_for_state(hass, RUNNING, STATE_ON.__eq__)
     await settle(hass)
     assert _reads(simulator, "/activities") - before == 1
+
+
+def _listeners(hass: HomeAssistant) -> list[asyncio.Task[object]]:
+    return [t for t in hass._background_tasks if t.get_name() == LISTENER]
+
+
+# aiohttp re-arms the heartbeat of a socket the client closes itself when
+# the server's close reply comes in; the timer outlives the socket.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_a_bug_while_connected_ends_the_socket_not_push(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Anything the listening raises ends like a dropped socket: polled, then reconnected."""
+    coordinator = init_integration.runtime_data
+    await wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
+    await settle(hass)
+    assert coordinator.update_interval == RESYNC_INTERVAL
+    logged = asyncio.ensure_future(_wait_for_log("no live updates"))
+    with patch(
+        "custom_components.butler.plex.client.parse_notifications",
+        side_effect=RuntimeError("a bug"),
+    ):
+        simulator.send_raw(ACTIVITY_UPDATED)
+        await logged
+    await settle(hass)
+    assert not coordinator.push_connected
+    assert coordinator.update_interval == SCAN_INTERVAL
+    (record,) = butler_records(caplog)
+    assert record.levelno == logging.ERROR
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], RuntimeError)
+
+    # While the socket cannot come back, a run is seen at the normal poll.
+    simulator.faults.refuse_socket = True
+    simulator.start_task("BackupDatabase")
+    await _fire(hass, SCAN_INTERVAL)
+    assert hass.states.get(RUNNING).state == STATE_ON
+
+    simulator.faults.refuse_socket = False
+    back = asyncio.ensure_future(_wait_for_log("live updates are back"))
+    await _fire(hass, RECONNECT_MAX)
+    await back
+    assert coordinator.push_connected
+    simulator.finish_all()
+    await wait_for_state(hass, RUNNING, STATE_OFF.__eq__)
+    await settle(hass)
+    assert coordinator.update_interval == RESYNC_INTERVAL
+    assert len(_listeners(hass)) == 1
+    # One line for the whole spell, the refused retries included.
+    assert len(butler_records(caplog)) == 1
+    gc.collect()
+    assert "never retrieved" not in caplog.text
+
+
+async def test_a_bug_at_every_try_is_logged_once_and_tried_again(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with patch(
+        "custom_components.butler.plex.client.PlexClient.async_listen",
+        side_effect=RuntimeError("a bug"),
+    ) as listen:
+        mock_config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await settle(hass)
+        for _ in range(3):
+            await _fire(hass, RECONNECT_MAX)
+        assert listen.call_count == 4
+    coordinator = mock_config_entry.runtime_data
+    assert not coordinator.push_connected
+    assert coordinator.update_interval == SCAN_INTERVAL
+    assert hass.states.get(RUNNING).state == STATE_OFF
+    (record,) = butler_records(caplog)
+    assert record.exc_info is not None
+    assert len(_listeners(hass)) == 1
+    # Unloading still ends it.
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert not [t for t in hass._background_tasks if DOMAIN in t.get_name()]
+    gc.collect()
+    assert "never retrieved" not in caplog.text
+
+
+async def test_a_read_on_a_notification_leaves_the_next_poll_in_place(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A server busy with a run still has its task list resynced every five minutes."""
+
+    async def _tick(delta: timedelta) -> None:
+        freezer.tick(delta)
+        async_fire_time_changed(hass)
+        await settle(hass)
+
+    # Minutes pass on the frozen clock: no heartbeat may fall due meanwhile.
+    with patch("custom_components.butler.websocket.HEARTBEAT", 3600):
+        mock_config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        coordinator = mock_config_entry.runtime_data
+        await wait_for_coordinator(coordinator, lambda: coordinator.push_connected)
+    await settle(hass)
+    # The poll set at setup; the next comes five minutes after it.
+    await _tick(SCAN_INTERVAL)
+    polls = _reads(simulator, "/butler")
+    await _tick(RESYNC_INTERVAL - timedelta(minutes=1))
+    assert _reads(simulator, "/butler") == polls
+    simulator.start_task("BackupDatabase")
+    await wait_for_state(hass, RUNNING, STATE_ON.__eq__)
+    await settle(hass)
+    assert _reads(simulator, "/butler") == polls
+    await _tick(timedelta(minutes=1, seconds=1))
+    assert _reads(simulator, "/butler") == polls + 1
 
 
 async def test_server_gone_is_unavailable_at_once(

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import time
 
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_fire_time_changed,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.butler.const import DOMAIN, KNOWN_BEHAVIOURS, MAX_BEHAVIOURS
+from custom_components.butler.const import (
+    DOMAIN,
+    KNOWN_BEHAVIOURS,
+    MAX_BEHAVIOURS,
+    SCAN_INTERVAL,
+)
 from homeassistant.components.select import (
     ATTR_OPTION,
     ATTR_OPTIONS,
@@ -22,14 +29,16 @@ from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 from plexsim.catalog import SimSetting
 
-from .conftest import butler_records, set_fault
+from .conftest import butler_records, register_named, set_fault, settle
 
 START = "select.plex_server_maintenance_window_start"
 END = "select.plex_server_maintenance_window_end"
 PREVIEWS = "select.plex_server_video_preview_thumbnails"
+BACKUP_SCHEDULE = "switch.plex_server_back_up_database_schedule"
 
 
 async def _select(hass: HomeAssistant, entity_id: str, option: str) -> None:
@@ -131,6 +140,65 @@ async def test_unavailable_while_settings_cannot_be_read(
         await _select(hass, START, "03:00")
     await init_integration.runtime_data.async_refresh()
     assert hass.states.get(START).state == STATE_UNAVAILABLE
+
+
+async def _poll(hass: HomeAssistant) -> None:
+    async_fire_time_changed(
+        hass, dt_util.utcnow() + SCAN_INTERVAL + timedelta(seconds=1)
+    )
+    await settle(hass)
+
+
+async def _set_up_while_settings_fail(
+    hass: HomeAssistant, entry: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    simulator.faults.only_paths = frozenset({"/:/prefs"})
+    set_fault(simulator, "server_error")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_window_selects_come_once_the_settings_can_be_read(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: PlexSimulator
+) -> None:
+    await _set_up_while_settings_fail(hass, mock_config_entry, simulator)
+    for entity_id in (START, END, PREVIEWS):
+        assert hass.states.get(entity_id) is None
+    set_fault(simulator, "server_error", on=False)
+    # A failed settings read is tried again at the next poll.
+    await _poll(hass)
+    assert hass.states.get(START).state == "02:00"
+    assert hass.states.get(END).state == "05:00"
+    assert hass.states.get(PREVIEWS).state == "scheduled"
+    await _select(hass, START, "23:00")
+    assert simulator.settings["ButlerStartHour"] == "23"
+
+
+async def test_settings_failing_at_setup_take_no_entity_away(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: PlexSimulator,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """What the settings decide stays in the registry, named as the user named it."""
+    mock_config_entry.add_to_hass(hass)
+    for entity_id, key in (
+        (START, "window_start"),
+        (PREVIEWS, "behaviour_GenerateBIFBehavior"),
+        (BACKUP_SCHEDULE, "schedule_BackupDatabase"),
+    ):
+        register_named(entity_registry, mock_config_entry, entity_id, key, "My own")
+    await _set_up_while_settings_fail(hass, mock_config_entry, simulator)
+    for entity_id in (START, PREVIEWS, BACKUP_SCHEDULE):
+        assert entity_registry.async_get(entity_id).name == "My own"
+    set_fault(simulator, "server_error", on=False)
+    await _poll(hass)
+    assert hass.states.get(START).state == "02:00"
+    assert hass.states.get(PREVIEWS).state == "scheduled"
+    assert hass.states.get(BACKUP_SCHEDULE).state == "on"
+    for entity_id in (START, PREVIEWS, BACKUP_SCHEDULE):
+        assert entity_registry.async_get(entity_id).name == "My own"
 
 
 async def test_only_options_the_server_pairs_with_words(

@@ -1,7 +1,7 @@
 """Sign in with Plex: the PIN, the window's callback, the server list and the connection.
 
-plex.tv is the simulator's stand-in, reached through the development
-setting; the Plex servers are simulators on 127.0.0.1.
+plex.tv is the simulator's stand-in, its address patched in as the demo's
+development integration does; the Plex servers are simulators on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.butler.const import DEV_PLEX_TV_ENV, DOMAIN, PIN_POLL_INTERVAL
+from custom_components.butler import sign_in
+from custom_components.butler.const import DOMAIN, PIN_POLL_INTERVAL
 from custom_components.butler.sign_in import CALLBACK_PATH, SignInOutcome
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import (
@@ -65,7 +66,8 @@ async def plex_tv(
         )
     )
     await stand_in.start()
-    monkeypatch.setenv(DEV_PLEX_TV_ENV, stand_in.url)
+    monkeypatch.setattr(sign_in, "PLEX_TV_URL", stand_in.url)
+    monkeypatch.setattr(sign_in, "PLEX_APP_URL", stand_in.url)
     yield stand_in
     await stand_in.stop()
 

@@ -17,6 +17,8 @@ from plexsim import PlexSimulator
 
 from .conftest import SecondServer
 
+pytestmark = pytest.mark.usefixtures("assist_in_every_language")
+
 
 async def _say(hass: HomeAssistant, text: str, language: str = "en") -> str:
     result = await conversation.async_converse(
@@ -381,8 +383,8 @@ async def test_when_was_the_database_last_backed_up(
 ) -> None:
     await hass.config.async_set_time_zone("UTC")
     assert unknown in await _say(hass, sentence, language)
-    init_integration.runtime_data.last_database_backup = datetime(
-        2026, 11, 30, 3, 12, 45, tzinfo=UTC
+    init_integration.runtime_data.memory.async_database_backed_up(
+        datetime(2026, 11, 30, 3, 12, 45, tzinfo=UTC)
     )
     assert known in await _say(hass, sentence, language)
 
@@ -400,8 +402,8 @@ async def test_the_llm_status_says_when_the_database_was_backed_up(
         "of a database backup of Plex Server yet. Plex reports backups through its "
         "webhooks, which need Plex Pass.",
     }
-    init_integration.runtime_data.last_database_backup = datetime(
-        2026, 11, 30, 3, 12, 45, tzinfo=UTC
+    init_integration.runtime_data.memory.async_database_backed_up(
+        datetime(2026, 11, 30, 3, 12, 45, tzinfo=UTC)
     )
     result = (await api.async_call_tool(status)).data
     assert result["message"] == (

@@ -43,6 +43,8 @@ ANSWERS = {
 }
 OPERATIONS = {*COMMANDS, "run_task"}
 
+pytestmark = pytest.mark.usefixtures("assist_in_every_language")
+
 
 def _corpus(language: str) -> dict[str, Any]:
     corpus: dict[str, Any] = yaml.safe_load(

@@ -30,11 +30,10 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 from plexsim import PlexSimulator
 from plexsim.webhooks import DATABASE_BACKED_UP, DATABASE_CORRUPTED, WebhookSender
 
-from .conftest import TOKEN, butler_records
+from .conftest import TOKEN, butler_records, confirm_repair
 
 LAST_BACKUP = "sensor.plex_server_last_database_backup"
 DATABASE = "binary_sensor.plex_server_database"
@@ -131,12 +130,6 @@ async def test_corruption_turns_the_problem_on_and_raises_a_repair(
     assert not ir.async_get(hass).issues
 
 
-@pytest.fixture
-async def repairs(hass: HomeAssistant) -> None:
-    """Repairs, set up before Home Assistant's HTTP server starts to serve."""
-    assert await async_setup_component(hass, "repairs", {})
-
-
 async def test_the_owner_confirms_the_repair(
     hass: HomeAssistant,
     repairs: None,
@@ -145,16 +138,8 @@ async def test_the_owner_confirms_the_repair(
 ) -> None:
     await report(DATABASE_CORRUPTED)
     (issue_id,) = (issue.issue_id for issue in ir.async_get(hass).issues.values())
-    client = await hass_client()
-    response = await client.post(
-        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
-    )
-    flow = await response.json()
-    assert flow["step_id"] == "confirm"
+    flow = await confirm_repair(hass, hass_client, issue_id)
     assert flow["description_placeholders"]["server"] == "Plex Server"
-    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}")
-    assert (await response.json())["type"] == FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
     assert not ir.async_get(hass).issues
     assert hass.states.get(DATABASE).state == STATE_OFF
     # Nothing was backed up meanwhile.

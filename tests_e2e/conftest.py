@@ -201,6 +201,12 @@ def stack(
         ha_url = f"http://127.0.0.1:{ha_port}"
         _wait_until_up(f"http://127.0.0.1:{plex_port}/identity", children[0], 30)
         _wait_until_up(f"{ha_url}/api/onboarding", children[1], 120)
+        # Its API answers before everything is set up; the first sign-in must
+        # wait for demo/butler_dev to point it at the stand-in.
+        poll_until(
+            lambda: "Sign-in goes to the plex.tv stand-in" in ha_log.read_text(),
+            timeout=120,
+        )
         yield Stack(ha_url, plex_port, token, config_dir, extras, children[1], ha_log)
     finally:
         for child in reversed(children):

@@ -11,8 +11,8 @@ from homeassistant.helpers.typing import ConfigType
 from .connection import async_create_client
 from .const import DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
-from .database import async_forget_database
 from .discovery import async_start_gdm, async_stop_gdm_unless_needed
+from .memory import ServerMemory
 from .services import async_setup_services
 from .sign_in import async_register_callback_view
 from .voice import async_setup_voice
@@ -66,18 +66,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bo
             translation_placeholders={"server": entry.title},
         ) from err
     coordinator = ButlerCoordinator(hass, entry, client)
+    # Before the first refresh: a server that moved while Home Assistant
+    # was off is looked for too, while Home Assistant retries the entry.
+    async_start_gdm(hass)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_register_webhook(hass, entry)
-    # Once a server is set up, look for the others (and for this one, when
-    # it stops answering: it may have moved).
-    gdm = async_start_gdm(hass)
-    entry.async_on_unload(
-        coordinator.async_add_listener(
-            lambda: gdm.async_search_if_unreachable(coordinator)
-        )
-    )
     # Cancelled with the entry: unloading closes the socket.
     entry.async_create_background_task(
         hass, ButlerPushListener(coordinator).async_run(), "butler notifications"
@@ -92,5 +87,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> None:
-    """A deleted server leaves no repair issue behind."""
-    async_forget_database(hass, entry)
+    """A deleted server leaves no stored memory, repair issue or search behind."""
+    await ServerMemory(hass, entry).async_remove()
+    # An entry Home Assistant was retrying is removed without an unload.
+    async_stop_gdm_unless_needed(hass, entry)

@@ -8,13 +8,10 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory
-from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN
 from .coordinator import ButlerConfigEntry
-from .database import corruption_issue_id, database_corrupted
 from .entity import ButlerEntity
 
 # The coordinator does all the fetching.
@@ -63,30 +60,11 @@ class ButlerRunningBinarySensor(ButlerEntity, BinarySensorEntity):
 
 
 class ButlerDatabaseBinarySensor(ButlerEntity, BinarySensorEntity):
-    """On while the repair issue of a corrupt database is open.
+    """On while the server's memory says the database is corrupt.
 
-    Plex's webhook opens it; the owner confirming the repair, or Plex's
-    next backup, closes it. The issue outlives restarts, and so does this.
+    Plex's webhook says so; the owner confirming the repair, or Plex's
+    next backup, says it is not. The memory outlives restarts, and so does this.
     """
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the issue, however it is opened or closed."""
-        await super().async_added_to_hass()
-        issue_id = corruption_issue_id(self.coordinator.config_entry)
-
-        @callback
-        def _ours(data: ir.EventIssueRegistryUpdatedData) -> bool:
-            return data["domain"] == DOMAIN and data["issue_id"] == issue_id
-
-        @callback
-        def _changed(_: Event[ir.EventIssueRegistryUpdatedData]) -> None:
-            self.async_write_ha_state()
-
-        self.async_on_remove(
-            self.hass.bus.async_listen(
-                ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, _changed, event_filter=_ours
-            )
-        )
 
     @property
     def available(self) -> bool:
@@ -96,4 +74,4 @@ class ButlerDatabaseBinarySensor(ButlerEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool:
         """Whether Plex reported the database corrupt and that is not resolved."""
-        return database_corrupted(self.hass, self.coordinator.config_entry)
+        return self.coordinator.memory.database_corrupted

@@ -42,11 +42,13 @@ RECONNECT_MAX: Final = timedelta(minutes=5)
 # GDM: Plex servers answer a search on the local network even where
 # zeroconf is off. A search costs one 23-byte datagram and one short answer
 # per server. Servers appear or move rarely (a new machine, a new DHCP
-# lease), so every 15 minutes finds them soon enough; a server that stops
-# answering is searched for at once (at most once a minute), so one that
-# moved is found within seconds of being missed.
+# lease), so every 15 minutes finds new ones soon enough. A set-up server
+# that does not answer may have moved: while any does not, a search goes out
+# every minute (one for all of them), so a server that moved is followed
+# within about a minute of answering at its new address, for a datagram a
+# minute while it is away.
 GDM_INTERVAL: Final = timedelta(minutes=15)
-GDM_RETRY_COOLDOWN: Final = timedelta(minutes=1)
+GDM_MISSING_INTERVAL: Final = timedelta(minutes=1)
 
 # Sign in with Plex: how often the PIN is asked about while the person
 # signs in (plex.tv asks apps to poll no faster than once a second), how
@@ -55,13 +57,6 @@ GDM_RETRY_COOLDOWN: Final = timedelta(minutes=1)
 PIN_POLL_INTERVAL: Final = timedelta(seconds=2)
 PIN_POLL_FAILURES: Final = 3
 CONNECTION_PROBE_TIMEOUT: Final = 5.0
-
-# Development only, no user can reach these from the UI: environment
-# variables that point sign-in at a plex.tv stand-in (its pages included)
-# and the GDM search at a HOST:PORT (scripts/develop sets both for its
-# simulator).
-DEV_PLEX_TV_ENV: Final = "BUTLER_DEV_PLEX_TV"
-DEV_GDM_ENV: Final = "BUTLER_DEV_GDM"
 
 # What the event entity reports, for automations.
 EVENT_BUTLER_STARTED: Final = "butler_started"

@@ -6,14 +6,16 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util.signal_type import SignalType
 
 from .const import (
     BEHAVIOUR_SUFFIX,
@@ -29,6 +31,7 @@ from .const import (
     WINDOW_END,
     WINDOW_START,
 )
+from .memory import ServerMemory
 from .plex import (
     Activity,
     ButlerTask,
@@ -46,7 +49,6 @@ from .plex import (
 from .schedule import RefreshSchedule
 
 type ButlerConfigEntry = ConfigEntry[ButlerCoordinator]
-type ButlerEventListener = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,26 +113,30 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         self._behaviours_capped = False
         self._settings_ok = False
         self._schedule = RefreshSchedule()
-        # Set while activities read on a notification are published: that
-        # read is no poll, so the next poll stays where it was.
-        self._publishing_pushed_read = False
         # Tasks Home Assistant started during the current run, for telling
         # which task runs when the server's activity does not say.
         self._started: dict[str, ButlerTask] = {}
-        self._event_listeners: list[ButlerEventListener] = []
+        # The butler's events, for the event entity: a type and its attributes.
+        self.event_signal: SignalType[str, dict[str, Any]] = SignalType(
+            f"{DOMAIN}_{entry.entry_id}_event"
+        )
         self._activity_reader: asyncio.Task[None] | None = None
         # The data of the last refresh whose activities could be read: runs
         # are told started or finished against it, so a failed read in
         # between loses no event.
         self._last_read: ButlerData | None = None
         self.push_connected = False
-        # When Plex last said (by webhook) that it backed up its database;
-        # the sensor that shows it restores it after a restart.
-        self.last_database_backup: datetime | None = None
+        self.memory = ServerMemory(hass, entry)
 
     @override
     async def _async_setup(self) -> None:
-        """Read the server's name and version once, for its device."""
+        """Recall the server's past; read its name and version once, for its device.
+
+        The memory is read first, so that a lost repair issue comes back
+        even while the server is away.
+        """
+        await self.memory.async_load()
+        self.config_entry.async_on_unload(self.memory.async_flush)
         async with self._lock, self._update_errors():
             self.server = await self.client.async_get_server_info()
         self.config_entry.async_on_unload(
@@ -146,6 +152,20 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
 
     @override
     async def _async_update_data(self) -> ButlerData:
+        """Read the server, and set the rate of the next poll from how that went.
+
+        Home Assistant schedules the next poll with `update_interval` once
+        this returns or raises, so the rate follows the server's health here.
+        """
+        try:
+            data = await self._async_read_server()
+        except Exception:
+            self._follow_schedule(answering=False)
+            raise
+        self._follow_schedule(answering=True)
+        return data
+
+    async def _async_read_server(self) -> ButlerData:
         """Fetch tasks and activities, and the settings when they are due.
 
         The task list is what the buttons need; when only activities or
@@ -154,6 +174,11 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         """
         async with self._lock, self._update_errors():
             tasks = await self.client.async_get_tasks()
+            if not tasks:
+                # Every Plex server has its built-in tasks: an empty list is a
+                # broken answer, not every task gone, and must not take every
+                # task's entities (with their names and areas) away.
+                raise UpdateFailed(**self._translation("no_tasks"))
             activities = await self._async_read_aside(
                 "activities", self.client.async_get_activities
             )
@@ -237,54 +262,31 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         if old is None:
             return
         if not old.running and new.running:
-            self._emit(EVENT_BUTLER_STARTED, _run_attributes(new))
+            self.async_emit_event(EVENT_BUTLER_STARTED, _run_attributes(new))
         elif old.running and not new.running:
-            self._emit(EVENT_BUTLER_FINISHED, _run_attributes(old))
+            self.async_emit_event(EVENT_BUTLER_FINISHED, _run_attributes(old))
             self._started.clear()
 
     @callback
-    def async_add_event_listener(self, listener: ButlerEventListener) -> CALLBACK_TYPE:
-        """Be told of the butler's events (started, finished, a task started)."""
-        self._event_listeners.append(listener)
-        return lambda: self._event_listeners.remove(listener)
-
-    @callback
     def async_emit_event(self, event_type: str, attributes: dict[str, Any]) -> None:
-        """Tell event listeners of something the server said by other means (a webhook)."""
-        self._emit(event_type, attributes)
-
-    def _emit(self, event_type: str, attributes: dict[str, Any]) -> None:
-        for listener in list(self._event_listeners):
-            listener(event_type, attributes)
+        """Fire one of the butler's events (started, finished, a task started, a webhook's)."""
+        async_dispatcher_send(self.hass, self.event_signal, event_type, attributes)
 
     @callback
     def async_set_push(self, connected: bool) -> None:
         """Poll slowly while the server pushes its activities, normally when not."""
         self.push_connected = connected
-        self.update_interval = self._schedule.poll_interval(
-            connected, self.last_update_success
-        )
+        self._follow_schedule(answering=self.last_update_success)
 
-    @callback
-    @override
-    def _schedule_refresh(self) -> None:
-        """Schedule the next poll at the rate the server's health calls for.
+    def _follow_schedule(self, *, answering: bool) -> None:
+        """Set the interval the next poll is scheduled with, from push and health.
 
-        Activities read on a notification are published like any refresh,
-        but are no poll: the next poll keeps its time, or a server busy
-        with a run would never have its task list resynced.
+        It changes no poll already scheduled: the refresh a dropped socket
+        or a failure brings schedules the next one with it.
         """
-        interval = self._schedule.poll_interval(
-            self.push_connected, self.last_update_success
+        self.update_interval = self._schedule.poll_interval(
+            self.push_connected, answering
         )
-        now = self.hass.loop.time()
-        if self._publishing_pushed_read and self._schedule.poll_due > now:
-            self.update_interval = timedelta(seconds=self._schedule.poll_due - now)
-        else:
-            self.update_interval = interval
-            self._schedule.poll_due = now + interval.total_seconds()
-        super()._schedule_refresh()
-        self.update_interval = interval
 
     @callback
     def async_activities_changed(self) -> None:
@@ -332,11 +334,20 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                 await self.async_refresh()
                 continue
             data = replace(self.data, activities_current=True)
-            self._publishing_pushed_read = True
-            try:
-                self.async_set_updated_data(self._butler_data(data, activities))
-            finally:
-                self._publishing_pushed_read = False
+            self._async_publish_pushed(self._butler_data(data, activities))
+
+    @callback
+    def _async_publish_pushed(self, data: ButlerData) -> None:
+        """Show activities read on a notification; the next poll keeps its time.
+
+        Unlike `async_set_updated_data`, this leaves the poll timer and a
+        requested refresh alone: the read was no poll. It happens only while
+        refreshes succeed (checked under the lock, with nothing awaited
+        since), so `last_update_success` is already true.
+        """
+        self.data = data
+        LOGGER.debug("%s: activities read on a notification", self.config_entry.title)
+        self.async_update_listeners()
 
     async def _async_pushed_activities(self) -> list[Activity] | None:
         """The activities; None while the server fails its refreshes, or when this read fails.
@@ -386,7 +397,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         def started(result: StartResult) -> None:
             if result is StartResult.STARTED and (task := self.data.tasks.get(name)):
                 self._started[name] = task
-                self._emit(EVENT_TASK_STARTED, _task_attributes(task))
+                self.async_emit_event(EVENT_TASK_STARTED, _task_attributes(task))
 
         return await self._async_command(
             lambda client: client.async_start_task(name), then=started

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .coordinator import ButlerConfigEntry
-from .database import database_corrupted
 
 # The webhook id is as secret as the token: whoever knows it can post to it.
 TO_REDACT = {CONF_TOKEN, CONF_HOST, CONF_WEBHOOK_ID, "unique_id", "machine_identifier"}
@@ -24,7 +23,7 @@ async def async_get_config_entry_diagnostics(
     data = coordinator.data
     return async_redact_data(
         {
-            "entry": entry.as_dict(),
+            "entry": _entry(entry),
             "server": asdict(coordinator.server),
             "last_update_success": coordinator.last_update_success,
             "live_updates": coordinator.push_connected,
@@ -37,8 +36,18 @@ async def async_get_config_entry_diagnostics(
             else data.current_task.name,
             "tasks": [asdict(task) for task in data.tasks.values()],
             "schedulable_tasks": sorted(data.schedulable_tasks),
-            "last_database_backup": coordinator.last_database_backup,
-            "database_corrupted": database_corrupted(hass, entry),
+            "memory": coordinator.memory.as_dict(),
         },
         TO_REDACT,
     )
+
+
+def _entry(entry: ButlerConfigEntry) -> dict[str, Any]:
+    """The entry; an entry GDM found has the machine identifier as its discovery key."""
+    return {
+        **entry.as_dict(),
+        "discovery_keys": {
+            domain: [{**asdict(key), "key": REDACTED} for key in keys]
+            for domain, keys in entry.discovery_keys.items()
+        },
+    }

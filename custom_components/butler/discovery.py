@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from ipaddress import IPv4Address, ip_address
-import os
-import time
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_INTEGRATION_DISCOVERY
+from homeassistant.config_entries import (
+    SOURCE_IGNORE,
+    SOURCE_INTEGRATION_DISCOVERY,
+    ConfigEntry,
+    ConfigEntryState,
+)
 from homeassistant.const import (
     CONF_HOST,
     CONF_NAME,
@@ -28,34 +31,52 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import discovery_flow
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.start import async_at_started
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .connection import ConnectionProbes, reaches_server
 from .const import (
     CONF_MACHINE_IDENTIFIER,
-    DEV_GDM_ENV,
     DOMAIN,
     GDM_INTERVAL,
-    GDM_RETRY_COOLDOWN,
+    GDM_MISSING_INTERVAL,
     LOGGER,
 )
-from .coordinator import ButlerConfigEntry, ButlerCoordinator
+from .coordinator import ButlerConfigEntry
 from .plex import GDM_ADDRESS, GdmServer, async_gdm_search
 
 DATA_GDM: HassKey[GdmDiscovery] = HassKey(f"{DOMAIN}_gdm")
+# The minute's timer may run a little late or early: a search 14.5
+# minutes old is 15 minutes old, not 16 at the next minute.
+_SCAN_AGE = GDM_INTERVAL - GDM_MISSING_INTERVAL / 2
+
+
+# An entry in these states wants its server found: it is set up, being set
+# up, or Home Assistant keeps retrying it because the server did not answer.
+_SEARCHING_STATES = (
+    ConfigEntryState.LOADED,
+    ConfigEntryState.SETUP_IN_PROGRESS,
+    ConfigEntryState.SETUP_RETRY,
+)
+
+
+def _entries_that_search(
+    hass: HomeAssistant, leaving: ConfigEntry | None = None
+) -> list[ButlerConfigEntry]:
+    return [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.state in _SEARCHING_STATES
+        and (leaving is None or entry.entry_id != leaving.entry_id)
+    ]
 
 
 @callback
-def async_stop_gdm_unless_needed(
-    hass: HomeAssistant, unloading: ButlerConfigEntry
-) -> None:
-    """Stop searching when the last loaded server is being unloaded."""
-    others = [
-        entry
-        for entry in hass.config_entries.async_loaded_entries(DOMAIN)
-        if entry.entry_id != unloading.entry_id
-    ]
-    if not others and (discovery := hass.data.get(DATA_GDM)) is not None:
+def async_stop_gdm_unless_needed(hass: HomeAssistant, leaving: ConfigEntry) -> None:
+    """Stop searching when no other server is set up or waiting to be."""
+    if not _entries_that_search(hass, leaving) and (
+        discovery := hass.data.get(DATA_GDM)
+    ):
         discovery.async_stop()
 
 
@@ -68,39 +89,44 @@ def async_start_gdm(hass: HomeAssistant) -> GdmDiscovery:
     return discovery
 
 
-def _target() -> tuple[str, int]:
-    """Where searches go: Plex's multicast group, or a developer's responder."""
-    stand_in = os.environ.get(DEV_GDM_ENV, "").strip()
-    host, _, port = stand_in.rpartition(":")
-    if host and port.isdigit():
-        return host, int(port)
-    return GDM_ADDRESS
-
-
 class GdmDiscovery:
-    """Searches at start, every 15 minutes, and when a server stops answering."""
+    """Searches at start, then looks once a minute whether to search again.
+
+    It searches when a set-up server does not answer (it may have moved),
+    and otherwise every 15 minutes (for new servers): at most one search a
+    minute, however many servers are away, for as long as one is.
+
+    The minute is a timer of its own, not a coordinator listener: a
+    coordinator tells its listeners when a refresh succeeds or its success
+    changes, not when a refresh fails after one that failed, so listeners
+    would search once per outage, and a server that answered at its new
+    address only after that search would not be followed for 15 minutes.
+    """
 
     def __init__(self, hass: HomeAssistant) -> None:
         """Prepare; nothing is sent until `async_start`."""
         self._hass = hass
         self._unsubs: list[CALLBACK_TYPE] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._last_missing_search = float("-inf")
+        self._last_search = datetime.min.replace(tzinfo=UTC)
         self._failing = False
 
     @callback
     def async_start(self) -> None:
-        """Search once Home Assistant has started, then on a timer."""
+        """Search once Home Assistant has started, then look every minute."""
         self._unsubs = [
             async_at_started(self._hass, self._async_started),
             async_track_time_interval(
-                self._hass, self._async_timer, GDM_INTERVAL, cancel_on_shutdown=True
+                self._hass,
+                self._async_minute,
+                GDM_MISSING_INTERVAL,
+                cancel_on_shutdown=True,
             ),
         ]
 
     @callback
     def async_stop(self) -> None:
-        """The last server was unloaded: stop searching."""
+        """Nothing needs searching any more: stop."""
         self._hass.data.pop(DATA_GDM, None)
         for unsub in self._unsubs:
             unsub()
@@ -111,27 +137,23 @@ class GdmDiscovery:
         self.async_search()
 
     @callback
-    def _async_timer(self, now: datetime) -> None:
-        self.async_search()
-
-    @callback
-    def async_search_if_unreachable(self, coordinator: ButlerCoordinator) -> None:
-        """Search at once when a server stops answering: it may have moved.
-
-        Coordinators call this on every update; at most one such search a
-        minute goes out, whatever the number of servers that are down.
-        """
-        if coordinator.last_update_success:
+    def _async_minute(self, now: datetime) -> None:
+        """Search if a server is away, or if the last search is 15 minutes old."""
+        entries = _entries_that_search(self._hass)
+        if not entries:
+            # The last server was disabled while Home Assistant retried it:
+            # nothing unloads it, so nothing else stops the search.
+            self.async_stop()
             return
-        now = time.monotonic()
-        if now - self._last_missing_search < GDM_RETRY_COOLDOWN.total_seconds():
-            return
-        self._last_missing_search = now
-        self.async_search()
+        if now - self._last_search >= _SCAN_AGE or not all(
+            reaches_server(entry) for entry in entries
+        ):
+            self.async_search()
 
     @callback
     def async_search(self) -> None:
         """Send one search; it listens for answers for a few seconds."""
+        self._last_search = dt_util.utcnow()
         task = self._hass.async_create_background_task(
             self._async_search(), "butler GDM search"
         )
@@ -140,7 +162,9 @@ class GdmDiscovery:
 
     async def _async_search(self) -> None:
         try:
-            await async_gdm_search(self._async_found, target=_target())
+            # Named here, not left to the default, so the demo's development
+            # integration can point this module's GDM_ADDRESS at its responder.
+            await async_gdm_search(self._async_found, target=GDM_ADDRESS)
         except OSError as err:
             if not self._failing:
                 LOGGER.info("Cannot search the network for Plex servers: %s", err)

@@ -21,17 +21,24 @@ from .plex import ButlerTask
 class PerName(StrEnum):
     """Entities made one per name the server lists; the value starts their key.
 
-    A task's button, a task's schedule switch, a behaviour setting's select:
-    the key is the prefix and the server's name for the task or setting.
+    A task's button, a task's schedule switch, a behaviour setting's select,
+    the maintenance window's selects: the key is the prefix and the server's
+    name for the task or setting (for the window, `start` and `end`).
     """
 
     TASK = "task_"
     SCHEDULE = "schedule_"
     BEHAVIOUR = "behaviour_"
+    WINDOW = "window_"
 
     def key(self, name: str) -> str:
         """The entity description key for the task or setting `name`."""
         return f"{self}{name}"
+
+    @property
+    def from_settings(self) -> bool:
+        """Whether the server's settings say which names exist (else its task list)."""
+        return self is not PerName.TASK
 
 
 def unique_id(machine_identifier: str, key: str) -> str:
@@ -121,25 +128,40 @@ def async_keep_entities_per_name(
 ) -> None:
     """Add an entity for each wanted name (a task, a setting), now and whenever the server adds one.
 
-    Entities are keyed `kind.key(name)`. When the server drops a task
-    or a setting its entity leaves the entity registry, so nothing
-    unavailable lingers; it comes back if the server's does. What was
-    dropped while Home Assistant was not running is cleared at setup the
-    same way.
+    Entities are keyed `kind.key(name)`. When the server lists its tasks
+    or settings without a name, that name's entity leaves the entity
+    registry, so nothing unavailable lingers; it comes back if the name
+    does. What was dropped while Home Assistant was not running is
+    cleared the same way, at the first list. While the settings cannot be
+    read, what they decide is left as it is: a failed read (at setup too)
+    removes no entity, and no user's name or area with it.
     """
     coordinator = entry.runtime_data
     current: dict[str, ButlerEntity] = {}
     registry = er.async_get(coordinator.hass)
     server_id = coordinator.server.machine_identifier
-    still_wanted = set(wanted(coordinator))
-    for stale in er.async_entries_for_config_entry(registry, entry.entry_id):
-        name = name_in_unique_id(server_id, kind, stale.unique_id)
-        if name is not None and name not in still_wanted:
-            registry.async_remove(stale.entity_id)
+    listed_before: set[str] | None = None
+
+    @callback
+    def _async_remove_unlisted(listed: set[str]) -> None:
+        for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+            name = name_in_unique_id(server_id, kind, registered.unique_id)
+            if name is not None and name not in listed:
+                registry.async_remove(registered.entity_id)
+        for name in current.keys() - listed:
+            del current[name]
 
     @callback
     def _async_sync() -> None:
+        nonlocal listed_before
+        if kind.from_settings and not coordinator.data.settings_current:
+            return
         names = list(wanted(coordinator))
+        # Most updates (a notification's) change no name: the registry is
+        # only looked through when the list changed.
+        if (listed := set(names)) != listed_before:
+            listed_before = listed
+            _async_remove_unlisted(listed)
         new: list[ButlerEntity] = []
         for name in names:
             if name not in current:
@@ -147,10 +169,6 @@ def async_keep_entities_per_name(
                 new.append(current[name])
         if new:
             async_add_entities(new)
-        for name in current.keys() - set(names):
-            gone = current.pop(name)
-            if gone.registry_entry is not None:
-                registry.async_remove(gone.registry_entry.entity_id)
 
     _async_sync()
     entry.async_on_unload(coordinator.async_add_listener(_async_sync))

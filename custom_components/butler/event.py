@@ -6,6 +6,7 @@ from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import (
@@ -53,10 +54,12 @@ class ButlerEventEntity(ButlerEntity, EventEntity):
     """
 
     async def async_added_to_hass(self) -> None:
-        """Listen to the coordinator's events while the entity exists."""
+        """Listen to the server's butler events while the entity exists."""
         await super().async_added_to_hass()
         self.async_on_remove(
-            self.coordinator.async_add_event_listener(self._async_handle_event)
+            async_dispatcher_connect(
+                self.hass, self.coordinator.event_signal, self._async_handle_event
+            )
         )
 
     @callback

@@ -7,7 +7,8 @@ although the buttons are not exposed to voice.
 
 from __future__ import annotations
 
-from typing import override
+import copy
+from typing import Self, override
 
 import probatio as vol
 
@@ -24,6 +25,7 @@ from homeassistant.helpers.llm import (
 
 from .const import DOMAIN
 from .voice import async_answer, async_say
+from .words import async_cached_words
 
 # Answers that mean nothing was done and nothing can be until the server or
 # the setup changes; a question back ("which server?") is not one.
@@ -61,6 +63,17 @@ class ButlerTool(Tool):
         self.annotations = annotations
         self._action = action
         self._more = more
+
+    @callback
+    def async_titled(self, hass: HomeAssistant) -> Self:
+        """A copy of the tool with its title, which MCP clients show people.
+
+        MCP clients ask in no language, so the title is in Home Assistant's,
+        as entity names are; core's own tools have English titles only.
+        """
+        tool = copy.copy(self)
+        tool.title = async_cached_words(hass, f"common.tool_{self._action}")
+        return tool
 
     @override
     async def async_call(
@@ -132,4 +145,4 @@ def async_get_tools(
     """The butler's tools for the Assist API, while a Plex server is set up."""
     if api_id != LLM_API_ASSIST or not hass.config_entries.async_loaded_entries(DOMAIN):
         return None
-    return LLMTools(tools=list(TOOLS))
+    return LLMTools(tools=[tool.async_titled(hass) for tool in TOOLS])

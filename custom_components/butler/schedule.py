@@ -4,7 +4,9 @@
   notification socket says they changed, at most once per
   `ACTIVITIES_COOLDOWN`, with one trailing read so a burst's end is read.
 - Tasks (and activities with them): every poll; `SCAN_INTERVAL`, or
-  `RESYNC_INTERVAL` while the socket is up and the server answers.
+  `RESYNC_INTERVAL` while the socket is up and the server answers. An
+  activities read on a notification is no poll: the next poll keeps its
+  time, or a server busy with a run would never have its task list resynced.
 - Settings: every `SETTINGS_INTERVAL`, at the next poll after a write or a
   failed read, and whenever the task list changes.
 
@@ -16,7 +18,7 @@ the task list; this object only keeps the clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from .const import ACTIVITIES_COOLDOWN, RESYNC_INTERVAL, SCAN_INTERVAL
@@ -34,8 +36,6 @@ class RefreshSchedule:
     """A notification came since the last activities read began."""
     next_activities_read: float = 0.0
     """Loop time before which activities are not read again."""
-    poll_due: float = field(default=0.0)
-    """Loop time of the next poll, which a read on a notification leaves in place."""
 
     @staticmethod
     def poll_interval(push_connected: bool, answering: bool) -> timedelta:

@@ -34,20 +34,20 @@ class ButlerSelectEntityDescription(SelectEntityDescription):
     setting: str
 
 
-WINDOW: tuple[ButlerSelectEntityDescription, ...] = (
-    ButlerSelectEntityDescription(
-        key="window_start",
+WINDOW: dict[str, ButlerSelectEntityDescription] = {
+    "start": ButlerSelectEntityDescription(
+        key=PerName.WINDOW.key("start"),
         translation_key="window_start",
         entity_category=EntityCategory.CONFIG,
         setting=WINDOW_START,
     ),
-    ButlerSelectEntityDescription(
-        key="window_end",
+    "end": ButlerSelectEntityDescription(
+        key=PerName.WINDOW.key("end"),
         translation_key="window_end",
         entity_category=EntityCategory.CONFIG,
         setting=WINDOW_END,
     ),
-)
+}
 
 
 def behaviour_description(setting: Setting) -> ButlerSelectEntityDescription:
@@ -65,6 +65,14 @@ def behaviour_description(setting: Setting) -> ButlerSelectEntityDescription:
     )
 
 
+def _window(coordinator: ButlerCoordinator) -> Iterator[str]:
+    return (
+        name
+        for name, description in WINDOW.items()
+        if description.setting in coordinator.data.maintenance_settings
+    )
+
+
 def _behaviours(coordinator: ButlerCoordinator) -> Iterator[str]:
     return (
         setting_id
@@ -78,12 +86,17 @@ async def async_setup_entry(
     entry: ButlerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the maintenance window, and a select for every behaviour setting the server has."""
-    coordinator = entry.runtime_data
-    async_add_entities(
-        ButlerWindowSelect(coordinator, description)
-        for description in WINDOW
-        if description.setting in coordinator.data.maintenance_settings
+    """Add the maintenance window, and a select for every behaviour setting the server has.
+
+    Both follow the settings: when they cannot be read at setup, the
+    selects come with the first read that works, without a reload.
+    """
+    async_keep_entities_per_name(
+        entry,
+        async_add_entities,
+        PerName.WINDOW,
+        wanted=_window,
+        create=lambda coordinator, name: ButlerWindowSelect(coordinator, WINDOW[name]),
     )
     async_keep_entities_per_name(
         entry,

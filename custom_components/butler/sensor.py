@@ -117,20 +117,21 @@ class ButlerSensorEntity(ButlerEntity, SensorEntity):
 class ButlerLastBackupSensor(ButlerEntity, RestoreSensor):
     """When Plex last said, by webhook, that it backed up its database.
 
-    Plex says it once per backup, so the time is restored after a restart;
-    it stays known while the server is away.
+    The server's memory keeps the time across restarts; it stays known while
+    the server is away.
     """
 
     async def async_added_to_hass(self) -> None:
-        """Take the time back from before the restart, unless a newer one came."""
+        """Offer the memory the restored time; it takes it only while it knows none.
+
+        Before the memory, this sensor's restored state was the only place
+        the time was kept; upgrading must not lose it.
+        """
         await super().async_added_to_hass()
-        coordinator = self.coordinator
-        if (
-            coordinator.last_database_backup is None
-            and (last := await self.async_get_last_sensor_data())
-            and isinstance(last.native_value, datetime)
+        if (last := await self.async_get_last_sensor_data()) and isinstance(
+            last.native_value, datetime
         ):
-            coordinator.last_database_backup = last.native_value
+            self.coordinator.memory.async_take_last_backup(last.native_value)
             self.async_write_ha_state()
 
     @property
@@ -141,4 +142,4 @@ class ButlerLastBackupSensor(ButlerEntity, RestoreSensor):
     @property
     def native_value(self) -> datetime | None:
         """The time of the last backup Plex reported."""
-        return self.coordinator.last_database_backup
+        return self.coordinator.memory.last_database_backup

@@ -48,29 +48,33 @@ class Phrasing:
     slots: tuple[tuple[str, str], ...] = ()
 
 
-def load_sentences(operations: Mapping[str, Collection[str]]) -> list[Phrasing]:
-    """Every language's sentences (blocking: reads files).
+def load_sentences(
+    operations: Mapping[str, Collection[str]], languages: Collection[str]
+) -> list[Phrasing]:
+    """The sentences of the languages asked for (blocking: reads files).
 
     `operations` names what can be asked for, each with the slots its
-    answer needs: a template gives each of them, said or fixed.
+    answer needs: a template gives each of them, said or fixed. A language
+    without a file has no sentences.
     """
     needs = frozenset((name, frozenset(slots)) for name, slots in operations.items())
-    return list(_load_folder(SENTENCES_DIR, needs))
+    return [
+        phrasing
+        for language in sorted(languages)
+        if (path := SENTENCES_DIR / f"{language}.yaml").is_file()
+        for phrasing in _load_file(path, needs)
+    ]
 
 
 # The files ship with the integration and do not change while Home Assistant
-# runs; validating them parses every template (about half a second), so a
-# reload of the integration reuses what the first setup read.
+# runs; validating one parses every template (about a tenth of a second a
+# language), so a language that comes back, or a reload of the integration,
+# reuses what was read.
 @cache
-def _load_folder(
-    folder: Path, needs: frozenset[tuple[str, frozenset[str]]]
+def _load_file(
+    path: Path, needs: frozenset[tuple[str, frozenset[str]]]
 ) -> tuple[Phrasing, ...]:
-    operations = dict(needs)
-    return tuple(
-        phrasing
-        for path in sorted(folder.glob("*.yaml"))
-        for phrasing in load_sentence_file(path, operations)
-    )
+    return tuple(load_sentence_file(path, dict(needs)))
 
 
 def load_sentence_file(

@@ -18,7 +18,6 @@ from datetime import datetime
 from enum import StrEnum
 import html
 import math
-import os
 from typing import Any, Final
 
 from aiohttp import web
@@ -40,7 +39,6 @@ from homeassistant.util.hass_dict import HassKey
 
 from .connection import async_client_identity
 from .const import (
-    DEV_PLEX_TV_ENV,
     DOMAIN,
     LOGGER,
     PIN_POLL_FAILURES,
@@ -90,15 +88,14 @@ class SignInOutcome:
 async def async_create_plex_tv(hass: HomeAssistant) -> PlexTvClient:
     """A plex.tv client with this installation's identity.
 
-    A developer's stand-in for plex.tv (and its sign-in page) can be named
-    in an environment variable; nothing in the UI reaches it.
+    The addresses are read from this module when called, so the demo's
+    development integration can point them at its stand-in.
     """
-    stand_in = os.environ.get(DEV_PLEX_TV_ENV, "").strip()
     return PlexTvClient(
         async_get_clientsession(hass),
         identity=await async_client_identity(hass),
-        base_url=stand_in or PLEX_TV_URL,
-        app_url=stand_in or PLEX_APP_URL,
+        base_url=PLEX_TV_URL,
+        app_url=PLEX_APP_URL,
     )
 
 

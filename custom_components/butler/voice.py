@@ -7,20 +7,24 @@ trigger registry the automation *sentence* trigger uses
 (`conversation.agent_manager.get_agent_manager(hass).register_trigger`).
 What can be said is data, in `sentences/<language>.yaml`
 (`sentence_files.py`); this module answers it. Every sentence names Plex,
-so none captures anyone else's command. If that internal call is missing or
-changes, the integration works without voice and raises a repair issue
-saying so.
+so none captures anyone else's command. Assist is optional, and only the
+languages Home Assistant and its Assist pipelines speak are registered. If
+that internal call is missing or changes, the integration works without
+voice and raises a repair issue saying so.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 import difflib
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_when_setup
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, KNOWN_TASKS, LOGGER
@@ -57,37 +61,152 @@ class VoiceError(Exception):
 
 
 async def async_setup_voice(hass: HomeAssistant) -> None:
-    """Register the sentences, for as long as Home Assistant runs.
+    """Answer the sentences whenever Assist runs, in the languages in use.
 
-    All languages at once: Assist tries trigger sentences whatever language
-    a pipeline speaks, and answers in the one it asks for. When the internal
-    registry is not there (a later Home Assistant), the integration goes on
-    without voice and a repair issue says so.
+    Assist (`conversation`) is optional: without it the integration works
+    as ever, and its sentences are registered once it is set up, at start
+    (it is an after-dependency, so it is set up before us) or later.
+    """
+    await _async_when_set_up(hass, "conversation", VoiceSentences(hass).async_start)
+
+
+async def _async_when_set_up(
+    hass: HomeAssistant,
+    component: str,
+    action: Callable[[HomeAssistant, str], Awaitable[None]],
+) -> None:
+    """Run `action` now if `component` is set up (so setup ends with it done), or once it is."""
+    if component in hass.config.components:
+        await action(hass, component)
+    else:
+        async_when_setup(hass, component, action)
+
+
+class VoiceSentences:
+    """The one sentence trigger: the sentences of the languages in use.
+
+    Those are Home Assistant's own language and those of its Assist
+    pipelines; a sentence in a language nobody speaks here would only cost
+    every request (Assist tries every trigger template whatever the
+    language, and reads them all again after each change). When the
+    languages change the trigger is registered anew and the old one
+    dropped. When the internal registry is not there (a later Home
+    Assistant), the integration goes on without voice and a repair issue
+    says so.
+    """
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Nothing is registered until Assist is set up."""
+        self._hass = hass
+        self._lock = asyncio.Lock()
+        self._languages: frozenset[str] = frozenset()
+        self._unregister: Callable[[], None] | None = None
+        self._unavailable = False
+
+    async def async_start(self, hass: HomeAssistant, component: str) -> None:
+        """Assist is set up: register, then follow the languages."""
+        hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, self._async_settings_changed)
+        await _async_when_set_up(hass, "assist_pipeline", self._async_pipelines_ready)
+        await self.async_update()
+
+    async def _async_pipelines_ready(self, hass: HomeAssistant, component: str) -> None:
+        _follow_pipelines(hass, self._async_pipeline_changed)
+        await self.async_update()
+
+    async def _async_settings_changed(self, event: Event[Any]) -> None:
+        await self.async_update()
+
+    async def _async_pipeline_changed(
+        self, change_type: str, item_id: str, data: dict[str, Any]
+    ) -> None:
+        await self.async_update()
+
+    async def async_update(self) -> None:
+        """Register the sentences of the languages now in use, if they changed."""
+        async with self._lock:
+            languages = _languages_in_use(self._hass)
+            if self._unavailable or languages == self._languages:
+                return
+            try:
+                phrasings = await self._hass.async_add_executor_job(
+                    load_sentences, NEEDS, languages
+                )
+            except SentenceFileError as err:
+                LOGGER.error("Voice sentences could not be read: %s", err)
+                return
+            self._register(_by_template(phrasings))
+            self._languages = languages
+
+    def _register(self, by_template: dict[str, Phrasing]) -> None:
+        try:
+            from homeassistant.components.conversation.agent_manager import (  # noqa: PLC0415
+                get_agent_manager,
+            )
+
+            unregister = (
+                get_agent_manager(self._hass).register_trigger(
+                    list(by_template), _callback(self._hass, by_template)
+                )
+                if by_template
+                else None
+            )
+        except (ImportError, AttributeError, TypeError, KeyError) as err:
+            LOGGER.warning("Voice sentences could not be registered: %s", err)
+            ir.async_create_issue(
+                self._hass,
+                DOMAIN,
+                ISSUE_NO_VOICE,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_NO_VOICE,
+            )
+            self._unavailable = True
+            return
+        # The new trigger is in before the old one goes: no moment without.
+        if self._unregister is not None:
+            self._unregister()
+        self._unregister = unregister
+
+
+def _languages_in_use(hass: HomeAssistant) -> frozenset[str]:
+    """Home Assistant's language and its pipelines', those there are sentences in."""
+    spoken = [hass.config.language]
+    if "assist_pipeline" in hass.config.components:
+        from homeassistant.components.assist_pipeline import (  # noqa: PLC0415
+            async_get_pipelines,
+        )
+
+        spoken += [
+            language
+            for pipeline in async_get_pipelines(hass)
+            for language in (pipeline.conversation_language, pipeline.language)
+        ]
+    return frozenset(
+        base
+        for language in spoken
+        if (base := language.partition("-")[0].lower()) in LANGUAGES
+    )
+
+
+def _follow_pipelines(
+    hass: HomeAssistant,
+    listener: Callable[[str, str, dict[str, Any]], Awaitable[None]],
+) -> None:
+    """Have `listener` called when a pipeline is added, changed or deleted.
+
+    assist_pipeline offers no public way to be told (2026.10): its pipeline
+    collection's change listener is internal. Without it, a pipeline's
+    language is still picked up the next time Home Assistant's settings
+    change, or at the next start.
     """
     try:
-        phrasings = await hass.async_add_executor_job(load_sentences, NEEDS)
-    except SentenceFileError as err:
-        LOGGER.error("Voice sentences could not be read: %s", err)
-        return
-    try:
-        from homeassistant.components.conversation.agent_manager import (  # noqa: PLC0415
-            get_agent_manager,
+        from homeassistant.components.assist_pipeline.pipeline import (  # noqa: PLC0415
+            KEY_ASSIST_PIPELINE,
         )
 
-        by_template = _by_template(phrasings)
-        get_agent_manager(hass).register_trigger(
-            list(by_template), _callback(hass, by_template)
-        )
-    except (ImportError, AttributeError, TypeError, KeyError) as err:
-        LOGGER.warning("Voice sentences could not be registered: %s", err)
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            ISSUE_NO_VOICE,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_NO_VOICE,
-        )
+        hass.data[KEY_ASSIST_PIPELINE].pipeline_store.async_add_listener(listener)
+    except (ImportError, AttributeError, KeyError) as err:
+        LOGGER.debug("Assist pipelines are read again on settings changes: %s", err)
 
 
 def _by_template(phrasings: list[Phrasing]) -> dict[str, Phrasing]:
@@ -267,7 +386,7 @@ async def _async_status(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
 async def _async_last_backup(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
     server = _server(hass, slots)
     title = server.config_entry.title
-    if (when := server.last_database_backup) is None:
+    if (when := server.memory.last_database_backup) is None:
         return "voice_no_backup", {"server": title}
     local = dt_util.as_local(when)
     return "voice_last_backup", {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from homeassistant.core import callback
 
@@ -24,7 +25,10 @@ class ButlerPushListener:
     so a socket that never comes up, or falls over, costs nothing beyond
     going back to polling every 30 seconds, which the coordinator does on
     its own. A socket that closes may mean the server went away: one refresh
-    right then shows it, instead of the next poll.
+    right then shows it, instead of the next poll. Whatever else ends the
+    listening (a bug in the client or in a callback) is handled the same
+    way, so push never stops for the entry's lifetime; only cancelling
+    (the entry unloading) ends it.
     """
 
     def __init__(self, coordinator: ButlerCoordinator) -> None:
@@ -43,7 +47,8 @@ class ButlerPushListener:
                     on_connected=self._on_connected,
                     heartbeat=HEARTBEAT,
                 )
-            except PlexError as err:
+            except Exception as err:
+                # Not only a PlexError: a bug must not end push for good.
                 self._on_lost(err)
             await asyncio.sleep(self._retry.total_seconds())
             self._retry = min(self._retry * 2, RECONNECT_MAX)
@@ -76,7 +81,7 @@ class ButlerPushListener:
         self._coordinator.async_activities_changed()
 
     @callback
-    def _on_lost(self, err: PlexError) -> None:
+    def _on_lost(self, err: Exception) -> None:
         coordinator = self._coordinator
         LOGGER.debug("%s: notification socket: %s", coordinator.config_entry.title, err)
         if not coordinator.push_connected:
@@ -89,26 +94,38 @@ class ButlerPushListener:
             coordinator.hass, self._async_check_server(err), "butler socket closed"
         )
 
-    async def _async_check_server(self, err: PlexError) -> None:
+    async def _async_check_server(self, err: Exception) -> None:
         await self._coordinator.async_refresh()
         self._log_once(err)
 
-    def _log_once(self, err: PlexError) -> None:
+    def _log_once(self, err: Exception) -> None:
         """Say once that updates are polled now, unless the server itself is down.
 
         An unreachable server is logged once, as such, by the coordinator.
+        An error that is not the server's is a bug: it is logged with its
+        traceback whatever the server's state, once until the socket is back.
         """
         coordinator = self._coordinator
-        if self._failing or not coordinator.last_update_success:
+        plex_error = isinstance(err, PlexError)
+        if self._failing or (plex_error and not coordinator.last_update_success):
             return
         self._failing = True
-        LOGGER.warning(
+        LOGGER.log(
+            logging.WARNING if plex_error else logging.ERROR,
             "%s: no live updates from the server (%s); polling every %d s and reconnecting",
             coordinator.config_entry.title,
-            "the connection closed"
-            if isinstance(err, PlexConnectionClosedError)
-            else "the token was refused"
-            if isinstance(err, PlexAuthenticationError)
-            else "the connection was refused",
+            _why_lost(err),
             SCAN_INTERVAL.total_seconds(),
+            exc_info=None if plex_error else err,
         )
+
+
+def _why_lost(err: Exception) -> str:
+    match err:
+        case PlexConnectionClosedError():
+            return "the connection closed"
+        case PlexAuthenticationError():
+            return "the token was refused"
+        case PlexError():
+            return "the connection was refused"
+    return "an unexpected error"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import translation
 
 from .const import DOMAIN
@@ -40,5 +40,28 @@ async def async_words(
     strings = await translation.async_get_translations(
         hass, language, category, {DOMAIN}
     )
-    text = strings.get(f"component.{DOMAIN}.{key}", key)
+    text = _text(strings, key) or key
     return text.format(**placeholders) if placeholders else text
+
+
+@callback
+def async_cached_words(hass: HomeAssistant, key: str) -> str:
+    """The text at `key` in Home Assistant's language, for code that cannot wait.
+
+    Home Assistant loads an integration's texts, in its language and in
+    English, when it sets the integration up, so they are at hand in a
+    callback. After the language changes it may not hold the new one's yet:
+    English until it does. In a language the integration has no texts for,
+    English, as for entity names.
+    """
+    category = key.partition(".")[0]
+    ours = translation.async_get_cached_translations(
+        hass, hass.config.language, category, DOMAIN
+    )
+    english = translation.async_get_cached_translations(hass, "en", category, DOMAIN)
+    return _text(ours, key) or _text(english, key) or key
+
+
+def _text(strings: Mapping[str, str], key: str) -> str | None:
+    """The text at `key` among Home Assistant's strings, if it is there."""
+    return strings.get(f"component.{DOMAIN}.{key}")
