@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 import logging
@@ -546,3 +547,30 @@ async def _add_with_token(hass: HomeAssistant, machine_id: str, port: int) -> An
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"token": TOKEN}
     )
+
+
+async def test_two_answers_for_a_server_that_moved_are_both_checked(
+    hass: HomeAssistant,
+    simulator: PlexSimulator,
+    attic_simulator: PlexSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A stale address that hangs does not keep the good one from being tried."""
+    await simulator.go_down()
+    async_fire_time_changed(hass, dt_util.utcnow() + SCAN_INTERVAL)
+    await settle(hass)
+    # The stale answer first: whatever listens there does not answer yet.
+    attic_simulator.faults.slow = True
+    stale = hass.async_create_task(
+        found_by_gdm(hass, simulator.machine_identifier, attic_simulator.port)
+    )
+    while not any(r.path == "/identity" for r in attic_simulator.requests):
+        await asyncio.sleep(0)
+    await simulator.start(host="127.0.0.1", port=0)
+    result = await found_by_gdm(hass, simulator.machine_identifier, simulator.port)
+    assert result["reason"] == "already_configured"
+    assert init_integration.data[CONF_PORT] == simulator.port
+    attic_simulator.faults.slow = False
+    assert (await stale)["reason"] == "already_configured"
+    await settle(hass)
+    assert init_integration.data[CONF_PORT] == simulator.port

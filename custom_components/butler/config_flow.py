@@ -340,7 +340,13 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         answered: bool = False,
     ) -> ConfigFlowResult:
         """Offer a new server; give a known one that moved its new address."""
-        await self.async_set_unique_id(machine_id)
+        # Each answer for a server already set up is checked, also while
+        # another one is: a server that answers a search from two addresses
+        # must not have its good answer dropped while a stale one is probed.
+        known = self.hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, machine_id
+        )
+        await self.async_set_unique_id(machine_id, raise_on_progress=known is None)
         self._abort_if_unique_id_configured(
             updates=await async_moved_entry_data(
                 self.hass, self._probes, machine_id, host, port, answered=answered
