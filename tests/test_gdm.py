@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 import logging
@@ -564,8 +563,7 @@ async def test_two_answers_for_a_server_that_moved_are_both_checked(
     stale = hass.async_create_task(
         found_by_gdm(hass, simulator.machine_identifier, attic_simulator.port)
     )
-    while not any(r.path == "/identity" for r in attic_simulator.requests):
-        await asyncio.sleep(0)
+    await attic_simulator.wait_for_request("/identity")
     await simulator.start(host="127.0.0.1", port=0)
     result = await found_by_gdm(hass, simulator.machine_identifier, simulator.port)
     assert result["reason"] == "already_configured"
