@@ -414,21 +414,15 @@ class HomeAssistantApi:
         return result
 
     async def webhook_url(self, entry_id: str) -> str:
-        """The webhook URL an entry's options show for the local network."""
-        flow = await self._post(
+        """The webhook URL an entry's options show for the local network.
+
+        The options answer with a message and end at once: there is no flow
+        left to close.
+        """
+        shown = await self._post(
             "/api/config/config_entries/options/flow", {"handler": entry_id}
         )
-        async with self.session.delete(
-            f"{self.base_url}/api/config/config_entries/options/flow/{flow['flow_id']}",
-            headers={"Authorization": f"Bearer {self.token}"},
-        ) as closed:
-            closed.raise_for_status()
-        (url,) = (
-            str(field["default"])
-            for field in flow.get("data_schema", [])
-            if field["name"] == "local_url"
-        )
-        return url
+        return str(shown["description_placeholders"]["local_url"])
 
     async def call_service(
         self, domain: str, service: str, data: Mapping[str, Any]

@@ -184,6 +184,7 @@ class PlexSimulator:
         self.activity_title = "Butler tasks"
         self.sockets: set[web.WebSocketResponse] = set()
         self._sockets_changed = asyncio.Condition()
+        self._requested = asyncio.Condition()
         self._started_at: dict[str, float] = {}
         self._ticker: asyncio.Task[None] | None = None
         self.port = 0
@@ -509,6 +510,8 @@ class PlexSimulator:
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
         self.requests.append(RecordedRequest.of(request))
+        async with self._requested:
+            self._requested.notify_all()
         self.traffic.requests += 1
         self.traffic.bytes_received += (
             len(f"{request.method} {request.path_qs} HTTP/1.1\r\n\r\n")
@@ -688,6 +691,13 @@ class PlexSimulator:
     async def _note_sockets(self) -> None:
         async with self._sockets_changed:
             self._sockets_changed.notify_all()
+
+    async def wait_for_request(self, path: str) -> None:
+        """Wait until the server has been asked for `path` (it may still be answering)."""
+        async with self._requested:
+            await self._requested.wait_for(
+                lambda: any(r.path == path for r in self.requests)
+            )
 
     async def wait_for_sockets(self, count: int) -> None:
         """Wait until exactly `count` notification sockets are open."""

@@ -15,7 +15,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.butler.const import DOMAIN
 from custom_components.butler.plex import PlexResponseError
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, CONF_VERIFY_SSL
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PORT,
+    CONF_TOKEN,
+    CONF_VERIFY_SSL,
+    CONF_WEBHOOK_ID,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
@@ -58,9 +64,14 @@ async def test_user_flow_creates_entry(
     result = await hass.config_entries.flow.async_configure(flow_id, entry_data)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == simulator.friendly_name
-    assert result["data"] == entry_data
+    # The webhook's id is made with the entry, before anything loads it.
+    webhook_id = result["data"][CONF_WEBHOOK_ID]
+    assert len(webhook_id) == 64
+    assert result["data"] == {**entry_data, CONF_WEBHOOK_ID: webhook_id}
     assert result["result"].unique_id == simulator.machine_identifier
+    assert result["result"].minor_version == 2
     await hass.async_block_till_done()
+    assert result["result"].data[CONF_WEBHOOK_ID] == webhook_id
     assert hass.states.get("binary_sensor.plex_server_butler_running") is not None
 
 
@@ -260,6 +271,32 @@ async def test_discovered_server_needs_only_a_token(
     assert result["data"][CONF_TOKEN] == TOKEN
 
 
+async def test_a_discovered_address_that_changed_hands(
+    hass: HomeAssistant, simulator: PlexSimulator
+) -> None:
+    """Zeroconf found this server; another now listens at its address when the token comes."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_discovery(simulator.port)
+    )
+    result = await _choose(hass, result, "discovery_token")
+    await take_down(simulator)
+    newcomer = PlexSimulator(token=TOKEN, machine_identifier="newcomer")
+    await newcomer.start(host="127.0.0.1", port=simulator.port)
+    try:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_TOKEN: TOKEN}
+        )
+    finally:
+        await newcomer.stop()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "another_server_answers"
+    assert result["description_placeholders"] == {
+        "host": "127.0.0.1",
+        "name": "Plex Server",
+    }
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
 async def test_discovery_updates_a_moved_server(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: PlexSimulator
 ) -> None:
@@ -338,7 +375,7 @@ async def test_discovery_with_an_unusable_address_aborts(
     hass: HomeAssistant, simulator: PlexSimulator
 ) -> None:
     with patch(
-        "custom_components.butler.config_flow.async_create_client",
+        "custom_components.butler.connection.async_create_client",
         side_effect=ValueError("Host is not valid"),
     ):
         result = await hass.config_entries.flow.async_init(

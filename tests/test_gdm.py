@@ -518,3 +518,57 @@ async def test_the_search_stops_with_the_last_server(
     assert await hass.config_entries.async_remove(mock_config_entry.entry_id)
     assert DATA_GDM not in hass.data
 
+
+async def test_another_server_at_the_announced_address_is_not_added(
+    hass: HomeAssistant, simulator: PlexSimulator, attic_simulator: PlexSimulator
+) -> None:
+    """Attic was announced; by the time the token is given, Plex Server answers there."""
+    result = await _add_with_token(hass, "attic", simulator.port)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "another_server_answers"
+    assert result["description_placeholders"] == {
+        "host": "127.0.0.1",
+        "name": "Attic",
+    }
+    assert not hass.config_entries.async_entries(DOMAIN)
+    # Where Attic really is, the same steps add it.
+    result = await _add_with_token(hass, "attic", attic_simulator.port)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == "attic"
+
+
+async def _add_with_token(hass: HomeAssistant, machine_id: str, port: int) -> Any:
+    """GDM finds Attic as `machine_id` at port; its card is added with the owner's token."""
+    result = await found_by_gdm(hass, machine_id, port, "Attic")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "discovery_token"}
+    )
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"token": TOKEN}
+    )
+
+
+async def test_two_answers_for_a_server_that_moved_are_both_checked(
+    hass: HomeAssistant,
+    simulator: PlexSimulator,
+    attic_simulator: PlexSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A stale address that hangs does not keep the good one from being tried."""
+    await simulator.go_down()
+    async_fire_time_changed(hass, dt_util.utcnow() + SCAN_INTERVAL)
+    await settle(hass)
+    # The stale answer first: whatever listens there does not answer yet.
+    attic_simulator.faults.slow = True
+    stale = hass.async_create_task(
+        found_by_gdm(hass, simulator.machine_identifier, attic_simulator.port)
+    )
+    await attic_simulator.wait_for_request("/identity")
+    await simulator.start(host="127.0.0.1", port=0)
+    result = await found_by_gdm(hass, simulator.machine_identifier, simulator.port)
+    assert result["reason"] == "already_configured"
+    assert init_integration.data[CONF_PORT] == simulator.port
+    attic_simulator.faults.slow = False
+    assert (await stale)["reason"] == "already_configured"
+    await settle(hass)
+    assert init_integration.data[CONF_PORT] == simulator.port

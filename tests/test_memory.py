@@ -123,6 +123,7 @@ def writes(hass_storage: dict[str, Any]) -> Iterator[list[str]]:
         yield keys
 
 
+@pytest.mark.usefixtures("assist")
 async def test_the_last_backup_outlives_a_restart_with_its_sensor_disabled(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
@@ -282,6 +283,7 @@ async def test_a_newer_minor_version_reads_as_it_is(
     assert not butler_records(caplog, logging.ERROR)
 
 
+@pytest.mark.usefixtures("assist")
 async def test_an_upgrade_keeps_the_restored_last_backup(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,

@@ -6,6 +6,7 @@ development integration does; the Plex servers are simulators on 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import logging
 from typing import Any
@@ -156,6 +157,7 @@ async def test_sign_in_adds_the_only_owned_server(
         CONF_SSL: False,
         "verify_ssl": True,
         CONF_TOKEN: simulator.token,
+        CONF_WEBHOOK_ID: result["data"][CONF_WEBHOOK_ID],
     }
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.plex_server_butler_running") is not None
@@ -436,6 +438,16 @@ async def test_a_token_the_server_refuses(
     assert result["description_placeholders"] == {"name": "Plex Server"}
 
 
+async def test_a_server_plex_tv_gives_no_token_for(
+    hass: HomeAssistant, simulator: PlexSimulator, plex_tv: PlexTvSimulator
+) -> None:
+    plex_tv.devices[0].access_token = ""
+    result = await _sign_in_and_allow(hass, plex_tv)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "plextv_invalid"
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
 async def test_reauthenticate_by_signing_in(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -579,3 +591,110 @@ async def test_an_owned_server_listed_last_of_many(
     result = await _sign_in_and_allow(hass, plex_tv)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == simulator.machine_identifier
+
+
+def _probes(hass: HomeAssistant) -> list[asyncio.Task[Any]]:
+    """The connection probes Home Assistant still runs."""
+    return [
+        task
+        for task in hass._background_tasks
+        if task.get_name().startswith("butler probe")
+    ]
+
+
+@pytest.fixture
+def hanging(
+    attic_simulator: PlexSimulator, monkeypatch: pytest.MonkeyPatch
+) -> asyncio.Event:
+    """Attic hangs every request; the event is set once one is hanging."""
+    hanging = asyncio.Event()
+    wait = attic_simulator.faults.wait_unless_slow
+
+    async def _hang() -> None:
+        hanging.set()
+        await wait()
+
+    monkeypatch.setattr(attic_simulator.faults, "wait_unless_slow", _hang)
+    attic_simulator.faults.slow = True
+    return hanging
+
+
+async def test_closing_the_dialog_stops_the_probes(
+    hass: HomeAssistant,
+    simulator: PlexSimulator,
+    attic_simulator: PlexSimulator,
+    plex_tv: PlexTvSimulator,
+    hanging: asyncio.Event,
+) -> None:
+    plex_tv.devices[0].connections = [
+        connection("http", "127.0.0.1", attic_simulator.port, local=True),
+    ]
+    result = await _open_sign_in(hass)
+    plex_tv.authorize()
+    await _poll(hass)
+    # The frontend asks for the next step; its probe hangs.
+    step = hass.async_create_task(_continue(hass, result["flow_id"]))
+    async with asyncio.timeout(5):
+        await hanging.wait()
+    probes = _probes(hass)
+    assert len(probes) == 1
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    # Stopped at once, not when the probe's timeout runs out.
+    assert all(probe.cancelling() for probe in probes)
+    result = await step
+    assert result["type"] is FlowResultType.ABORT
+    assert all(probe.cancelled() for probe in probes)
+    assert not _probes(hass)
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_a_probe_that_answered_stops_the_slower_ones(
+    hass: HomeAssistant,
+    simulator: PlexSimulator,
+    attic_simulator: PlexSimulator,
+    plex_tv: PlexTvSimulator,
+    hanging: asyncio.Event,
+) -> None:
+    plex_tv.devices[0].connections = [
+        connection("http", "127.0.0.1", simulator.port, local=True),
+        connection("http", "127.0.0.1", attic_simulator.port, local=False),
+    ]
+    result = await _sign_in_and_allow(hass, plex_tv)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PORT] == simulator.port
+    # The worse connection was asked too, and is not asked any more.
+    assert hanging.is_set()
+    assert not _probes(hass)
+
+
+async def test_a_discovered_address_another_server_answers_is_not_used(
+    hass: HomeAssistant,
+    simulator: PlexSimulator,
+    attic_simulator: PlexSimulator,
+    plex_tv: PlexTvSimulator,
+) -> None:
+    """GDM names this server at Attic's address; signing in must not store Attic under its id."""
+    result = await found_by_gdm(
+        hass, simulator.machine_identifier, attic_simulator.port
+    )
+    plex_tv.devices[0].connections = []
+    result = await _sign_in_and_allow(hass, plex_tv, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_connection"
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_a_discovered_server_reached_where_plex_tv_knows_it(
+    hass: HomeAssistant,
+    simulator: PlexSimulator,
+    attic_simulator: PlexSimulator,
+    plex_tv: PlexTvSimulator,
+) -> None:
+    """Attic answers where this server was announced; plex.tv's connection reaches it."""
+    result = await found_by_gdm(
+        hass, simulator.machine_identifier, attic_simulator.port
+    )
+    result = await _sign_in_and_allow(hass, plex_tv, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == simulator.machine_identifier
+    assert result["data"][CONF_PORT] == simulator.port

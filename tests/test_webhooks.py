@@ -340,16 +340,70 @@ async def test_a_corrupt_database_stays_a_problem_after_a_restart(
 async def test_an_entry_from_before_webhooks_gets_an_id_and_keeps_its_data(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
 ) -> None:
+    """Entries at 1.1 are migrated to 1.2, which has a webhook id."""
     before = dict(mock_config_entry.data)
     assert CONF_WEBHOOK_ID not in before
+    assert (mock_config_entry.version, mock_config_entry.minor_version) == (1, 1)
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert (mock_config_entry.version, mock_config_entry.minor_version) == (1, 2)
     webhook_id = mock_config_entry.data[CONF_WEBHOOK_ID]
     assert len(webhook_id) == 64
     assert {
         k: v for k, v in mock_config_entry.data.items() if k != CONF_WEBHOOK_ID
     } == before
+    assert mock_config_entry.unique_id == SERVER
+
+
+async def test_an_id_made_at_setup_before_the_migration_is_kept(
+    hass: HomeAssistant, simulator: PlexSimulator, entry_data: dict[str, Any]
+) -> None:
+    """Entries set up by earlier versions made their id at setup: the URL in Plex Web stays."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SERVER,
+        data={**entry_data, CONF_WEBHOOK_ID: "pasted-into-plex-web"},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.minor_version == 2
+    assert entry.data == {**entry_data, CONF_WEBHOOK_ID: "pasted-into-plex-web"}
+
+
+@pytest.mark.parametrize(
+    ("version", "minor_version", "state"),
+    [
+        # A later release may add to the entry; this one still reads it.
+        (1, 3, ConfigEntryState.LOADED),
+        # A later major version means data this release cannot read.
+        (2, 1, ConfigEntryState.MIGRATION_ERROR),
+    ],
+)
+async def test_an_entry_from_a_later_release(
+    hass: HomeAssistant,
+    simulator: PlexSimulator,
+    entry_data: dict[str, Any],
+    version: int,
+    minor_version: int,
+    state: ConfigEntryState,
+) -> None:
+    data = {**entry_data, CONF_WEBHOOK_ID: "from-a-later-release"}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SERVER,
+        data=data,
+        version=version,
+        minor_version=minor_version,
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is state
+    assert (entry.version, entry.minor_version) == (version, minor_version)
+    assert entry.data == data
 
 
 async def test_the_simulator_posts_after_a_backup_run(
@@ -395,10 +449,10 @@ async def test_the_options_show_where_to_post(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = async_generate_path(init_integration.data[CONF_WEBHOOK_ID])
+    data = dict(init_integration.data)
     # Home Assistant's address on the network it found by itself.
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
-    assert _defaults(result) == {"local_url": f"http://10.10.10.10:8123{path}"}
-    hass.config_entries.options.async_abort(result["flow_id"])
+    assert _shown(result) == {"local_url": f"http://10.10.10.10:8123{path}"}
     # Listening on loopback only, with no address set, it says where to set one.
     assert hass.config.api is not None
     monkeypatch.setattr(hass.config.api, "local_ip", "127.0.0.1")
@@ -406,26 +460,41 @@ async def test_the_options_show_where_to_post(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_url"
     await async_process_ha_core_config(
-        hass, {"internal_url": "http://192.168.1.10:8123"}
-    )
-    result = await hass.config_entries.options.async_init(init_integration.entry_id)
-    assert result["type"] is FlowResultType.FORM
-    assert _defaults(result) == {"local_url": f"http://192.168.1.10:8123{path}"}
-    await async_process_ha_core_config(
         hass, {"external_url": "https://home.example.com"}
     )
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
-    assert _defaults(result) == {
+    assert _shown(result) == {"external_url": f"https://home.example.com{path}"}
+    await async_process_ha_core_config(
+        hass, {"internal_url": "http://192.168.1.10:8123"}
+    )
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert _shown(result) == {
         "local_url": f"http://192.168.1.10:8123{path}",
         "external_url": f"https://home.example.com{path}",
     }
-    # Nothing to set: submitting keeps the entry as it was.
-    data = dict(init_integration.data)
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # Nothing to set, nothing saved: the dialog only has Close.
     assert init_integration.data == data
+    assert init_integration.options == {}
+    assert not hass.config_entries.options.async_progress()
     assert init_integration.state is ConfigEntryState.LOADED
 
 
-def _defaults(result: Any) -> dict[str, str]:
-    return {str(key): key.default() for key in result["data_schema"].schema}
+async def test_the_options_of_an_entry_not_loaded_since_the_update(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """A 1.1 entry gets its webhook id when it loads; until then there is no address."""
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "webhook_not_ready"
+
+
+def _shown(result: Any) -> dict[str, str]:
+    """The addresses in the message, by placeholder; the message is an abort with only Close."""
+    assert result["type"] is FlowResultType.ABORT, result
+    placeholders = dict(result["description_placeholders"])
+    assert placeholders.pop("name") == "Plex Server"
+    # The text names the addresses there are.
+    kinds = "urls" if len(placeholders) > 1 else next(iter(placeholders))
+    assert result["reason"] == f"webhook_{kinds}"
+    return placeholders

@@ -16,7 +16,7 @@ from .memory import ServerMemory
 from .services import async_setup_services
 from .sign_in import async_register_callback_view
 from .voice import async_setup_voice
-from .webhooks import async_ensure_webhook_id, async_register_webhook
+from .webhooks import async_register_webhook, with_webhook_id
 from .websocket import ButlerPushListener
 
 PLATFORMS = [
@@ -41,11 +41,21 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bool:
+    """Bring an entry of an older minor version up to date.
+
+    1.2 has a webhook id in every entry, so setup only reads it. A newer
+    major version is refused by Home Assistant before this is called.
+    """
+    if entry.minor_version < 2:
+        hass.config_entries.async_update_entry(
+            entry, data=with_webhook_id(entry.data), minor_version=2
+        )
+    return True
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: ButlerConfigEntry) -> bool:
     """Connect to one Plex server and add its entities."""
-    # Before the server is reached, so the options show the webhook's URL
-    # even while the server is away.
-    async_ensure_webhook_id(hass, entry)
     try:
         client = await async_create_client(hass, entry.data)
     except ValueError as err:

@@ -6,15 +6,12 @@ chosen one and stores only that server's token, never the account's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from ipaddress import IPv4Address, ip_address
+from collections.abc import Mapping
 from typing import Any
 
 import probatio as vol
 
 from homeassistant.config_entries import (
-    SOURCE_IGNORE,
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     SOURCE_USER,
@@ -33,7 +30,6 @@ from homeassistant.const import (
     CONF_WEBHOOK_ID,
 )
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -48,26 +44,26 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
-from .connection import async_create_client, reaches_server
-from .const import CONF_MACHINE_IDENTIFIER, CONNECTION_PROBE_TIMEOUT, DOMAIN, LOGGER
-from .coordinator import ButlerConfigEntry
-from .plex import (
-    DEFAULT_PORT,
-    PlexAuthenticationError,
-    PlexConnection,
-    PlexConnectionError,
-    PlexError,
-    PlexResource,
-    ServerInfo,
+from .connection import (
+    CheckError,
+    ConnectionProbes,
+    async_check_server,
+    async_identify,
 )
+from .const import CONF_MACHINE_IDENTIFIER, DOMAIN
+from .discovery import async_moved_entry_data, discovered_address
+from .plex import DEFAULT_PORT, PlexResource
 from .sign_in import (
     PinSignIn,
     SignInFailure,
-    async_create_plex_tv,
-    async_register_callback_view,
-    forward_url,
+    async_account_servers,
+    async_start_sign_in,
+    connection_candidates,
+    known_server,
+    owned_servers,
+    server_token,
 )
-from .webhooks import webhook_urls
+from .webhooks import webhook_urls, with_webhook_id
 
 # A help page, not a secret.
 TOKEN_HELP_URL = "https://support.plex.tv/articles/204059436-finding-an-authentication-token-x-plex-token/"  # noqa: S105
@@ -80,7 +76,6 @@ _PORT_SELECTOR = vol.All(
     vol.Coerce(int),
 )
 _TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-_URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _TOKEN_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR})
 
 
@@ -97,141 +92,18 @@ def _connection_schema(defaults: Mapping[str, Any]) -> dict[vol.Marker, Any]:
     }
 
 
-class _FlowError(Exception):
-    """A problem to show on the form, by its translation key."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-async def _async_check(
-    flow: ConfigFlow, data: Mapping[str, Any]
-) -> tuple[str, ServerInfo]:
-    """Prove the address is a Plex server and the token may drive its butler.
-
-    Returns the server's machine identifier and description. Each step has
-    its own error, so people can tell a typo in the host from a wrong or a
-    non-owner token.
-    """
-    try:
-        client = await async_create_client(flow.hass, data)
-    except ValueError as err:
-        raise _FlowError("invalid_host") from err
-    # The identity needs no token: an answer proves a Plex server listens.
-    with _form_errors(response="not_plex"):
-        identity = await client.async_get_identity()
-    # Any valid token may read the server's description...
-    with _form_errors(auth="invalid_auth"):
-        server = await client.async_get_server_info()
-    # ...but only the owner's may see the butler.
-    with _form_errors(auth="not_admin"):
-        await client.async_get_tasks()
-    return identity.machine_identifier, server
-
-
-@contextmanager
-def _form_errors(
-    *, auth: str = "invalid_auth", response: str = "unexpected_response"
-) -> Iterator[None]:
-    try:
-        yield
-    except PlexAuthenticationError as err:
-        raise _FlowError(auth) from err
-    except PlexConnectionError as err:
-        raise _FlowError("cannot_connect") from err
-    except PlexError as err:
-        LOGGER.debug("Unexpected answer while checking the server: %s", err)
-        raise _FlowError(response) from err
-    except Exception as err:
-        # A bug or a library's surprise must show a message, not a broken form.
-        LOGGER.exception("Unexpected error while checking the server")
-        raise _FlowError("unknown") from err
-
-
-def _connection_data(connection: PlexConnection, token: str) -> dict[str, Any]:
-    return {
-        CONF_HOST: connection.host,
-        CONF_PORT: connection.port,
-        CONF_SSL: connection.ssl,
-        # plex.direct names come with Plex's matching certificate. An HTTPS
-        # address without one fails its probe and a later connection is
-        # used: a token is never sent over an unverified connection.
-        CONF_VERIFY_SSL: True,
-        CONF_TOKEN: token,
-    }
-
-
-async def _async_first_answering(
-    flow: ConfigFlow, candidates: list[dict[str, Any]], machine_identifier: str
-) -> dict[str, Any] | None:
-    """The first candidate, in order, whose `/identity` names this server.
-
-    All are asked at once, so unreachable ones cost one short timeout in
-    all, not one each, and a better one that answers is not kept waiting
-    by a worse one; a connection that another server answers (an address
-    now used by someone else) does not count.
-    """
-
-    async def probe(data: dict[str, Any]) -> bool:
-        try:
-            client = await async_create_client(
-                flow.hass, data, request_timeout=CONNECTION_PROBE_TIMEOUT
-            )
-            identity = await client.async_get_identity()
-        except PlexError, ValueError:
-            return False
-        if identity.machine_identifier != machine_identifier:
-            LOGGER.debug(
-                "%s:%s answers as another Plex server",
-                data[CONF_HOST],
-                data[CONF_PORT],
-            )
-            return False
-        return True
-
-    # Probes that are not needed any more are left to finish (each within
-    # the probe timeout) rather than cancelled: cancelling one in the middle
-    # of a name lookup leaves aiohttp an error nobody collects.
-    probes = [
-        flow.hass.async_create_background_task(
-            probe(data), f"butler probe {data[CONF_HOST]}:{data[CONF_PORT]}"
-        )
-        for data in candidates
+def _server_choice_schema(servers: list[PlexResource]) -> vol.Schema:
+    """The servers to pick from, by name."""
+    options = [
+        SelectOptionDict(value=server.client_identifier, label=server.name)
+        for server in sorted(servers, key=lambda server: server.name.casefold())
     ]
-    for data, answered in zip(candidates, probes, strict=True):
-        if await answered:
-            return data
-    return None
-
-
-def _moved(entry_data: Mapping[str, Any], host: str, port: int) -> dict[str, Any]:
-    """The entry's new address when its server answered from `host`.
-
-    An address stored as an IP follows the server. A plex.direct name gets
-    the new IP in its first label, which keeps its certificate valid. Any
-    other name stays: it is the network's job to resolve it.
-    """
-    current = str(entry_data.get(CONF_HOST, ""))
-    try:
-        new_ip = ip_address(host)
-    except ValueError:
-        return {}
-    if current.endswith(".plex.direct"):
-        if not isinstance(new_ip, IPv4Address):
-            return {}
-        _, _, rest = current.partition(".")
-        moved = {CONF_HOST: f"{str(new_ip).replace('.', '-')}.{rest}", CONF_PORT: port}
-    else:
-        try:
-            ip_address(current)
-        except ValueError:
-            return {}
-        moved = {CONF_HOST: host, CONF_PORT: port}
-    return (
-        moved
-        if any(entry_data.get(key) != value for key, value in moved.items())
-        else {}
+    return vol.Schema(
+        {
+            vol.Required(CONF_SERVER): SelectSelector(
+                SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
+            )
+        }
     )
 
 
@@ -239,6 +111,7 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Plex Media Server."""
 
     VERSION = 1
+    MINOR_VERSION = 2
 
     @staticmethod
     @callback
@@ -246,10 +119,13 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         """The options show where Plex posts its webhooks."""
         return ButlerOptionsFlow()
 
-    _discovered: dict[str, Any]
-    _sign_in: PinSignIn | None = None
-    _sign_in_url: str
-    _servers: Mapping[str, PlexResource] = {}
+    def __init__(self) -> None:
+        """Start with no sign-in, no discovered address and no probe."""
+        self._discovered: dict[str, Any] = {}
+        self._sign_in: PinSignIn | None = None
+        self._sign_in_url = ""
+        self._servers: Mapping[str, PlexResource] = {}
+        self._probes = ConnectionProbes()
 
     # --- how people start ----------------------------------------------------
 
@@ -276,17 +152,9 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                machine_id, server = await _async_check(self, user_input)
-            except _FlowError as err:
+                return await self._async_create(user_input)
+            except CheckError as err:
                 errors = {"base": err.key}
-            else:
-                # The same server may wait under "Discovered": adding it by
-                # hand must still work, and the discovered flow goes away.
-                await self.async_set_unique_id(machine_id, raise_on_progress=False)
-                self._abort_if_unique_id_configured()
-                return self.async_create_entry(
-                    title=server.friendly_name, data=user_input
-                )
         schema = vol.Schema(
             {
                 **_connection_schema(user_input or {}),
@@ -300,6 +168,29 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"token_url": TOKEN_HELP_URL},
         )
 
+    async def _async_create(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """Check a new server and save it under the id of the server that answered.
+
+        A discovered server must still be the one found: an address can
+        change hands between the announcement and the token. The same
+        server waiting under "Discovered" may be added by hand, and the
+        discovered flow then goes away.
+        """
+        machine_id, info = await async_check_server(self.hass, data)
+        if self.unique_id is not None and machine_id != self.unique_id:
+            return self.async_abort(
+                reason="another_server_answers",
+                description_placeholders={
+                    "host": data[CONF_HOST],
+                    **self.context.get("title_placeholders", {}),
+                },
+            )
+        await self.async_set_unique_id(machine_id, raise_on_progress=False)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(
+            title=info.friendly_name, data=with_webhook_id(data)
+        )
+
     # --- sign in with Plex ---------------------------------------------------
 
     async def async_step_sign_in(
@@ -307,21 +198,9 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Open plex.tv's sign-in page; the callback or the PIN check moves on."""
         if self._sign_in is None:
-            try:
-                plex_tv = await async_create_plex_tv(self.hass)
-                pin = await plex_tv.async_create_pin()
-            except PlexConnectionError as err:
-                LOGGER.debug("Could not get a sign-in PIN from plex.tv: %s", err)
-                return self.async_abort(reason=SignInFailure.PLEX_TV_UNREACHABLE)
-            except PlexError as err:
-                LOGGER.debug("plex.tv's sign-in PIN is unusable: %s", err)
-                return self.async_abort(reason="plextv_invalid")
-            async_register_callback_view(self.hass)
-            self._sign_in = PinSignIn(self.hass, self.flow_id, plex_tv, pin)
-            self._sign_in_url = plex_tv.auth_url(
-                pin, forward_url(self.hass, self.flow_id)
+            self._sign_in, self._sign_in_url = await async_start_sign_in(
+                self.hass, self.flow_id
             )
-            self._sign_in.async_start()
         outcome = self._sign_in.outcome
         if outcome is None:
             return self.async_external_step(step_id="sign_in", url=self._sign_in_url)
@@ -353,91 +232,61 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
             server := self._servers.get(str(user_input.get(CONF_SERVER)))
         ):
             return await self._async_use_server(server)
-        servers = await self._async_account_servers()
+        # The account's token goes with the sign-in.
+        sign_in, self._sign_in = self._sign_in, None
+        servers = await async_account_servers(sign_in)
         if self.unique_id is not None:
             # Reauthentication, reconfiguration or a discovered server: the
             # server is known, and the account must own it.
-            return await self._async_use_server(_known_server(servers, self.unique_id))
+            return await self._async_use_server(known_server(servers, self.unique_id))
         configured = self._async_current_ids(include_ignore=False)
         new = [
-            s for s in _owned_servers(servers) if s.client_identifier not in configured
+            s for s in owned_servers(servers) if s.client_identifier not in configured
         ]
         if not new:
             return self.async_abort(reason="all_configured")
         if len(new) == 1:
             return await self._async_use_server(new[0])
         self._servers = {server.client_identifier: server for server in new}
-        options = [
-            SelectOptionDict(value=server.client_identifier, label=server.name)
-            for server in sorted(new, key=lambda server: server.name.casefold())
-        ]
         return self.async_show_form(
-            step_id="pick_server",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_SERVER): SelectSelector(
-                        SelectSelectorConfig(
-                            options=options, mode=SelectSelectorMode.LIST
-                        )
-                    )
-                }
-            ),
+            step_id="pick_server", data_schema=_server_choice_schema(new)
         )
-
-    async def _async_account_servers(self) -> list[PlexResource]:
-        """The signed-in account's servers; the account's token is dropped after."""
-        sign_in, self._sign_in = self._sign_in, None
-        outcome = sign_in.outcome if sign_in is not None else None
-        if sign_in is None or outcome is None or outcome.account_token is None:
-            # Only an API client skipping the sign-in gets here.
-            raise AbortFlow(SignInFailure.PLEX_TV_UNREACHABLE)
-        try:
-            resources = await sign_in.plex_tv.async_get_resources(outcome.account_token)
-        except PlexConnectionError as err:
-            LOGGER.debug("Could not list the account's servers: %s", err)
-            raise AbortFlow(SignInFailure.PLEX_TV_UNREACHABLE) from err
-        except PlexError as err:
-            LOGGER.debug("plex.tv's list of servers is unusable: %s", err)
-            raise AbortFlow("plextv_invalid") from err
-        return [resource for resource in resources if resource.is_server]
 
     async def _async_use_server(self, server: PlexResource) -> ConfigFlowResult:
         """Find a connection that reaches this server, check it and save it."""
-        if server.access_token is None:
-            return self.async_abort(reason="plextv_invalid")
-        placeholders = {"name": server.name}
-        candidates = [
-            _connection_data(connection, server.access_token)
-            for connection in server.ordered_connections()
-        ]
+        candidates = connection_candidates(server)
         # Reauthentication keeps the address in use, and a server found on
         # the network is reached where it was found: both are tried first.
         # Reconfiguring picks afresh from plex.tv's list.
         if self.source == SOURCE_REAUTH:
-            entry_data = self._get_reauth_entry().data
-            candidates.insert(0, {**entry_data, CONF_TOKEN: server.access_token})
+            known: Mapping[str, Any] = self._get_reauth_entry().data
         elif self.source not in (SOURCE_USER, SOURCE_RECONFIGURE):
-            candidates.insert(0, {**self._discovered, CONF_TOKEN: server.access_token})
-        data = await _async_first_answering(self, candidates, server.client_identifier)
+            known = self._discovered
+        else:
+            known = {}
+        if known:
+            candidates.insert(0, {**known, CONF_TOKEN: server_token(server)})
+        data = await self._probes.async_first_answering(
+            self.hass, candidates, server.client_identifier
+        )
+        placeholders = {"name": server.name}
         if data is None:
             return self.async_abort(
                 reason="no_connection", description_placeholders=placeholders
             )
         try:
-            machine_id, info = await _async_check(self, data)
-        except _FlowError as err:
+            if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+                await async_check_server(self.hass, data)
+                # Merged, not replaced: the entry keeps its webhook id,
+                # which the owner pasted into Plex Web.
+                return self.async_update_reload_and_abort(
+                    self._get_flow_entry(), data_updates=data
+                )
+            return await self._async_create(data)
+        except CheckError as err:
             return self.async_abort(
                 reason=err.key, description_placeholders=placeholders
             )
-        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
-            # Merged, not replaced: the entry keeps its webhook id, which the
-            # owner pasted into Plex Web.
-            return self.async_update_reload_and_abort(
-                self._get_flow_entry(), data_updates=data
-            )
-        await self.async_set_unique_id(machine_id, raise_on_progress=False)
-        self._abort_if_unique_id_configured()
-        return self.async_create_entry(title=info.friendly_name, data=data)
 
     def _get_flow_entry(self) -> ConfigEntry:
         if self.source == SOURCE_REAUTH:
@@ -446,30 +295,28 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @callback
     def async_remove(self) -> None:
-        """The flow ended or the dialog was closed: stop checking the PIN."""
+        """The flow ended or the dialog was closed: stop checking the PIN and probing."""
         if self._sign_in is not None:
             self._sign_in.async_stop()
+        self._probes.async_cancel()
 
     # --- discovered servers --------------------------------------------------
 
     async def async_step_zeroconf(
         self, discovery_info: ZeroconfServiceInfo
     ) -> ConfigFlowResult:
-        """A Plex server announced itself with zeroconf; its identity needs no token."""
+        """A Plex server announced itself with zeroconf; the id is the one that answers."""
         host, port = discovery_info.host, discovery_info.port or DEFAULT_PORT
         try:
-            client = await async_create_client(
-                self.hass, {**_address(host, port), CONF_TOKEN: ""}
+            machine_id = await async_identify(
+                self.hass, {**discovered_address(host, port), CONF_TOKEN: ""}
             )
-            identity = await client.async_get_identity()
-        except PlexConnectionError:
-            return self.async_abort(reason="cannot_connect")
-        except PlexError, ValueError:
-            return self.async_abort(reason="not_plex")
+        except CheckError as err:
+            return self.async_abort(reason=err.key)
         # Plex announces the server's friendly name as the service's name.
         name = discovery_info.name.removesuffix(f".{discovery_info.type}")
         return await self._async_discovered(
-            identity.machine_identifier, host, port, name=name or host, answered=True
+            machine_id, host, port, name=name or host, answered=True
         )
 
     async def async_step_integration_discovery(
@@ -492,29 +339,20 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         name: str,
         answered: bool = False,
     ) -> ConfigFlowResult:
-        """Offer a new server; give a known one that moved its new address.
-
-        `answered`: host:port already answered `/identity` as this server
-        (zeroconf asks it); a GDM answer is checked before an entry moves.
-        """
-        await self.async_set_unique_id(machine_id)
-        entry: ButlerConfigEntry | None = (
-            self.hass.config_entries.async_entry_for_domain_unique_id(
-                DOMAIN, machine_id
+        """Offer a new server; give a known one that moved its new address."""
+        # Each answer for a server already set up is checked, also while
+        # another one is: a server that answers a search from two addresses
+        # must not have its good answer dropped while a stale one is probed.
+        known = self.hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, machine_id
+        )
+        await self.async_set_unique_id(machine_id, raise_on_progress=known is None)
+        self._abort_if_unique_id_configured(
+            updates=await async_moved_entry_data(
+                self.hass, self._probes, machine_id, host, port, answered=answered
             )
         )
-        if (
-            entry is not None
-            and entry.source != SOURCE_IGNORE
-            and not reaches_server(entry)
-        ):
-            moved = _moved(entry.data, host, port)
-            if moved and (
-                answered or await _async_identity_matches(self, host, port, machine_id)
-            ):
-                self._abort_if_unique_id_configured(updates=moved)
-        self._abort_if_unique_id_configured()
-        self._discovered = _address(host, port)
+        self._discovered = discovered_address(host, port)
         self.context["title_placeholders"] = {"name": name}
         return await self.async_step_discovery_confirm()
 
@@ -532,13 +370,12 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the owner's token of the discovered server."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**self._discovered, CONF_TOKEN: user_input[CONF_TOKEN]}
             try:
-                _, server = await _async_check(self, data)
-            except _FlowError as err:
+                return await self._async_create(
+                    {**self._discovered, CONF_TOKEN: user_input[CONF_TOKEN]}
+                )
+            except CheckError as err:
                 errors = {"base": err.key}
-            else:
-                return self.async_create_entry(title=server.friendly_name, data=data)
         return self.async_show_form(
             step_id="discovery_token",
             data_schema=_TOKEN_SCHEMA,
@@ -576,7 +413,7 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self._async_update_entry(
                     entry, {**entry.data, CONF_TOKEN: user_input[CONF_TOKEN]}
                 )
-            except _FlowError as err:
+            except CheckError as err:
                 errors = {"base": err.key}
         return self.async_show_form(
             step_id="reauth_token",
@@ -605,7 +442,7 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self._async_update_entry(
                     entry, {**entry.data, **user_input}
                 )
-            except _FlowError as err:
+            except CheckError as err:
                 errors = {"base": err.key}
         return self.async_show_form(
             step_id="reconfigure_address",
@@ -618,75 +455,33 @@ class ButlerConfigFlow(ConfigFlow, domain=DOMAIN):
         self, entry: ConfigEntry, data: dict[str, Any]
     ) -> ConfigFlowResult:
         """Check changed data against the same server, then save it and reload."""
-        machine_id, _ = await _async_check(self, data)
+        machine_id, _ = await async_check_server(self.hass, data)
         await self.async_set_unique_id(machine_id)
         self._abort_if_unique_id_mismatch(reason="wrong_server")
         return self.async_update_reload_and_abort(entry, data=data)
 
 
 class ButlerOptionsFlow(OptionsFlow):
-    """Shows the webhook's addresses, to paste into Plex Web; there is nothing to set."""
+    """Shows the webhook's addresses, to paste into Plex Web; there is nothing to set.
+
+    A message with only a Close button, rather than a form: a form's fields
+    invite editing and its Submit button saving, and neither does anything
+    here. Home Assistant shows a markdown message for an options flow that
+    ends at once, so the addresses are selectable text in it.
+    """
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """The addresses Home Assistant has, each in a field to copy from."""
+        """The addresses Home Assistant has, in a message."""
         entry = self.config_entry
-        if user_input is not None:
-            return self.async_create_entry(data=dict(entry.options))
         if CONF_WEBHOOK_ID not in entry.data:
             return self.async_abort(reason="webhook_not_ready")
         urls = webhook_urls(self.hass, entry)
         if not urls:
             return self.async_abort(reason="no_url")
-        return self.async_show_form(
-            step_id="init",
-            data_schema=vol.Schema(
-                {
-                    vol.Optional(key, default=url): _URL_SELECTOR
-                    for key, url in urls.items()
-                }
-            ),
-            description_placeholders={"name": entry.title},
-            last_step=True,
+        # Each text names the addresses there are, by their kind.
+        reason = "webhook_urls" if len(urls) > 1 else f"webhook_{next(iter(urls))}"
+        return self.async_abort(
+            reason=reason, description_placeholders={"name": entry.title, **urls}
         )
-
-
-def _owned_servers(servers: list[PlexResource]) -> list[PlexResource]:
-    """The servers the account owns: only their owner can run butler tasks."""
-    owned = [server for server in servers if server.owned]
-    if not owned and servers:
-        raise AbortFlow(
-            "only_shared_servers",
-            {"servers": ", ".join(sorted(server.name for server in servers))},
-        )
-    if not owned:
-        raise AbortFlow("no_servers")
-    return owned
-
-
-def _known_server(servers: list[PlexResource], machine_id: str) -> PlexResource:
-    """The account's entry for this server, which it must own."""
-    for server in servers:
-        if server.client_identifier == machine_id:
-            if not server.owned:
-                raise AbortFlow("not_owner", {"name": server.name})
-            return server
-    raise AbortFlow("server_not_on_account")
-
-
-def _address(host: str, port: int) -> dict[str, Any]:
-    """A discovered server's address: found on the LAN, so plain HTTP."""
-    return {CONF_HOST: host, CONF_PORT: port, CONF_SSL: False, CONF_VERIFY_SSL: True}
-
-
-async def _async_identity_matches(
-    flow: ConfigFlow, host: str, port: int, machine_id: str
-) -> bool:
-    """Whether the server at host:port is this one (a discovery can be stale)."""
-    return (
-        await _async_first_answering(
-            flow, [{**_address(host, port), CONF_TOKEN: ""}], machine_id
-        )
-        is not None
-    )

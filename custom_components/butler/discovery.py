@@ -8,7 +8,10 @@ finds the others, and finds a server again after it moved.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from ipaddress import IPv4Address, ip_address
+from typing import Any
 
 from homeassistant.config_entries import (
     SOURCE_IGNORE,
@@ -16,7 +19,14 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigEntryState,
 )
-from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_NAME,
+    CONF_PORT,
+    CONF_SSL,
+    CONF_TOKEN,
+    CONF_VERIFY_SSL,
+)
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import discovery_flow
 from homeassistant.helpers.event import async_track_time_interval
@@ -24,7 +34,7 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .connection import reaches_server
+from .connection import ConnectionProbes, reaches_server
 from .const import (
     CONF_MACHINE_IDENTIFIER,
     DOMAIN,
@@ -189,3 +199,69 @@ class GdmDiscovery:
                 domain=DOMAIN, key=server.machine_identifier, version=1
             ),
         )
+
+
+def discovered_address(host: str, port: int) -> dict[str, Any]:
+    """A discovered server's address: found on the LAN, so plain HTTP."""
+    return {CONF_HOST: host, CONF_PORT: port, CONF_SSL: False, CONF_VERIFY_SSL: True}
+
+
+async def async_moved_entry_data(
+    hass: HomeAssistant,
+    probes: ConnectionProbes,
+    machine_id: str,
+    host: str,
+    port: int,
+    *,
+    answered: bool,
+) -> dict[str, Any]:
+    """What changes in the server's entry when it was found at a new address.
+
+    Nothing for a server not set up, ignored, or still answering where it
+    is. `answered`: host:port already answered `/identity` as this server
+    (zeroconf asks it); a GDM answer is checked first, as it may be stale.
+    """
+    entry: ButlerConfigEntry | None = (
+        hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, machine_id)
+    )
+    if entry is None or entry.source == SOURCE_IGNORE or reaches_server(entry):
+        return {}
+    moved = _moved(entry.data, host, port)
+    if moved and (
+        answered
+        or await probes.async_first_answering(
+            hass, [{**discovered_address(host, port), CONF_TOKEN: ""}], machine_id
+        )
+    ):
+        return moved
+    return {}
+
+
+def _moved(entry_data: Mapping[str, Any], host: str, port: int) -> dict[str, Any]:
+    """The entry's new address when its server answered from `host`.
+
+    An address stored as an IP follows the server. A plex.direct name gets
+    the new IP in its first label, which keeps its certificate valid. Any
+    other name stays: it is the network's job to resolve it.
+    """
+    current = str(entry_data.get(CONF_HOST, ""))
+    try:
+        new_ip = ip_address(host)
+    except ValueError:
+        return {}
+    if current.endswith(".plex.direct"):
+        if not isinstance(new_ip, IPv4Address):
+            return {}
+        _, _, rest = current.partition(".")
+        moved = {CONF_HOST: f"{str(new_ip).replace('.', '-')}.{rest}", CONF_PORT: port}
+    else:
+        try:
+            ip_address(current)
+        except ValueError:
+            return {}
+        moved = {CONF_HOST: host, CONF_PORT: port}
+    return (
+        moved
+        if any(entry_data.get(key) != value for key, value in moved.items())
+        else {}
+    )

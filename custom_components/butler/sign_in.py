@@ -11,17 +11,26 @@ callback can do no more than trigger one extra look.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 import html
 import math
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PORT,
+    CONF_SSL,
+    CONF_TOKEN,
+    CONF_VERIFY_SSL,
+)
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.data_entry_flow import UnknownFlow
+from homeassistant.data_entry_flow import AbortFlow, UnknownFlow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView, current_request
@@ -38,9 +47,11 @@ from .const import (
 from .plex import (
     PLEX_APP_URL,
     PLEX_TV_URL,
+    PlexConnectionError,
     PlexError,
     PlexPin,
     PlexPinExpiredError,
+    PlexResource,
     PlexTvClient,
 )
 from .words import async_words
@@ -253,3 +264,89 @@ async def _async_page(
             f"<body><p>{text}</p>{script}</body></html>"
         ),
     )
+
+
+async def async_start_sign_in(
+    hass: HomeAssistant, flow_id: str
+) -> tuple[PinSignIn, str]:
+    """Get a PIN from plex.tv and start checking it; also the sign-in page's address."""
+    with _plex_tv_aborts("a sign-in PIN"):
+        plex_tv = await async_create_plex_tv(hass)
+        pin = await plex_tv.async_create_pin()
+    async_register_callback_view(hass)
+    sign_in = PinSignIn(hass, flow_id, plex_tv, pin)
+    sign_in.async_start()
+    return sign_in, plex_tv.auth_url(pin, forward_url(hass, flow_id))
+
+
+async def async_account_servers(sign_in: PinSignIn | None) -> list[PlexResource]:
+    """The signed-in account's servers; the account's token is not kept."""
+    outcome = sign_in.outcome if sign_in is not None else None
+    if sign_in is None or outcome is None or outcome.account_token is None:
+        # Only an API client skipping the sign-in gets here.
+        raise AbortFlow(SignInFailure.PLEX_TV_UNREACHABLE)
+    with _plex_tv_aborts("the account's servers"):
+        resources = await sign_in.plex_tv.async_get_resources(outcome.account_token)
+    return [resource for resource in resources if resource.is_server]
+
+
+@contextmanager
+def _plex_tv_aborts(asked_for: str) -> Iterator[None]:
+    """plex.tv failing ends the flow with a reason the person can act on."""
+    try:
+        yield
+    except PlexConnectionError as err:
+        LOGGER.debug("plex.tv did not answer when asked for %s: %s", asked_for, err)
+        raise AbortFlow(SignInFailure.PLEX_TV_UNREACHABLE) from err
+    except PlexError as err:
+        LOGGER.debug("plex.tv's answer for %s is unusable: %s", asked_for, err)
+        raise AbortFlow("plextv_invalid") from err
+
+
+def owned_servers(servers: list[PlexResource]) -> list[PlexResource]:
+    """The servers the account owns: only their owner can run butler tasks."""
+    owned = [server for server in servers if server.owned]
+    if not owned and servers:
+        raise AbortFlow(
+            "only_shared_servers",
+            {"servers": ", ".join(sorted(server.name for server in servers))},
+        )
+    if not owned:
+        raise AbortFlow("no_servers")
+    return owned
+
+
+def known_server(servers: list[PlexResource], machine_id: str) -> PlexResource:
+    """The account's entry for this server, which it must own."""
+    for server in servers:
+        if server.client_identifier == machine_id:
+            if not server.owned:
+                raise AbortFlow("not_owner", {"name": server.name})
+            return server
+    raise AbortFlow("server_not_on_account")
+
+
+def server_token(server: PlexResource) -> str:
+    """The token plex.tv gives for this server (never the account's)."""
+    if server.access_token is None:
+        raise AbortFlow("plextv_invalid")
+    return server.access_token
+
+
+def connection_candidates(server: PlexResource) -> list[dict[str, Any]]:
+    """Entry data for each of the server's connections, best first."""
+    token = server_token(server)
+    return [
+        {
+            CONF_HOST: connection.host,
+            CONF_PORT: connection.port,
+            CONF_SSL: connection.ssl,
+            # plex.direct names come with Plex's matching certificate. An
+            # HTTPS address without one fails its probe and a later
+            # connection is used: a token is never sent over an unverified
+            # connection.
+            CONF_VERIFY_SSL: True,
+            CONF_TOKEN: token,
+        }
+        for connection in server.ordered_connections()
+    ]

@@ -10,6 +10,7 @@ debug level without the payload (it names the Plex account).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import BodyPartReader, StreamReader, hdrs, web
@@ -40,20 +41,16 @@ class _Ignored(Exception):
     """A post that is not Plex's, or not for this server; says why, for the debug log."""
 
 
-@callback
-def async_ensure_webhook_id(hass: HomeAssistant, entry: ButlerConfigEntry) -> str:
-    """The entry's webhook id, made once and kept in the entry's data.
+def with_webhook_id(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry's data with a webhook id: the one it has, or a new one.
 
-    Made at setup rather than by the config flow or a migration: entries
-    from before webhooks get one the same way as new ones, and the rest of
-    their data is kept as it is.
+    Made once, by the config flow or by the migration of an older entry,
+    and kept: its owner pastes the URL into Plex Web. Entries set up before
+    the migration made theirs at setup and keep it.
     """
-    if (webhook_id := entry.data.get(CONF_WEBHOOK_ID)) is None:
-        webhook_id = webhook.async_generate_id()
-        hass.config_entries.async_update_entry(
-            entry, data={**entry.data, CONF_WEBHOOK_ID: webhook_id}
-        )
-    return str(webhook_id)
+    if CONF_WEBHOOK_ID in data:
+        return dict(data)
+    return {**data, CONF_WEBHOOK_ID: webhook.async_generate_id()}
 
 
 @callback
