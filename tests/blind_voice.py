@@ -53,6 +53,8 @@ from demo.__main__ import PASSWORD, USERNAME
 from demo.homeassistant import REPO, HomeAssistantApi
 from plexsim import PlexSimulator
 
+from .conftest import pipeline
+
 LANGUAGES = ("en", "de", "fr", "nl", "es")
 TRANSLATIONS = REPO / "custom_components" / "butler" / "translations"
 # What each command sends the server.
@@ -196,22 +198,7 @@ async def _pipelines(ws: aiohttp.ClientWebSocketResponse) -> None:
     for language in LANGUAGES:
         if language in have:
             continue
-        await call(
-            {
-                "type": "assist_pipeline/pipeline/create",
-                "name": f"Assist {language}",
-                "language": language,
-                "conversation_engine": "conversation.home_assistant",
-                "conversation_language": language,
-                "stt_engine": None,
-                "stt_language": None,
-                "tts_engine": None,
-                "tts_language": None,
-                "tts_voice": None,
-                "wake_word_entity": None,
-                "wake_word_id": None,
-            }
-        )
+        await call({"type": "assist_pipeline/pipeline/create", **pipeline(language)})
 
 
 async def _connect(
