@@ -49,6 +49,23 @@ def _key(entry: MockConfigEntry) -> str:
     return f"{DOMAIN}.{entry.entry_id}"
 
 
+def _database(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, Any]:
+    """What the stored memory says of the database (runs are tests/test_runs.py's)."""
+    data = hass_storage[_key(entry)]["data"]
+    return {
+        key: data[key] for key in ("last_database_backup", "database_corrupted_since")
+    }
+
+
+def _database_issues(hass: HomeAssistant) -> list[str]:
+    """The open issues about a corrupt database (an old backup has its own)."""
+    return [
+        issue_id
+        for (_, issue_id) in ir.async_get(hass).issues
+        if issue_id.startswith("database_corrupted")
+    ]
+
+
 def _issue_id(entry: MockConfigEntry) -> str:
     return f"database_corrupted_{entry.entry_id}"
 
@@ -148,7 +165,7 @@ async def test_the_last_backup_outlives_a_restart_with_its_sensor_disabled(
     await report(DATABASE_BACKED_UP)
 
     await _restart(hass, mock_config_entry)
-    assert hass_storage[_key(mock_config_entry)]["data"] == {
+    assert _database(hass_storage, mock_config_entry) == {
         "last_database_backup": BACKED_UP_AT,
         "database_corrupted_since": None,
     }
@@ -383,7 +400,7 @@ async def test_an_issue_the_memory_does_not_know_is_closed(
     _issue_from_before(hass, mock_config_entry)
     await _set_up(hass, mock_config_entry)
     assert hass.states.get(DATABASE).state == STATE_OFF
-    assert not ir.async_get(hass).issues
+    assert not _database_issues(hass)
 
 
 async def test_confirming_the_repair_clears_the_memory(
@@ -400,7 +417,7 @@ async def test_confirming_the_repair_clears_the_memory(
     await confirm_repair(hass, hass_client, _issue_id(mock_config_entry))
     assert hass.states.get(DATABASE).state == STATE_OFF
     await _restart(hass, mock_config_entry)
-    assert hass_storage[_key(mock_config_entry)]["data"] == {
+    assert _database(hass_storage, mock_config_entry) == {
         "last_database_backup": None,
         "database_corrupted_since": None,
     }
@@ -427,7 +444,7 @@ async def test_confirming_the_repair_while_the_server_is_away(
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     # The issue is raised from the memory although the server is away.
     await confirm_repair(hass, hass_client, _issue_id(mock_config_entry))
-    assert hass_storage[_key(mock_config_entry)]["data"] == {
+    assert _database(hass_storage, mock_config_entry) == {
         "last_database_backup": BACKED_UP_AT,
         "database_corrupted_since": None,
     }
@@ -437,4 +454,4 @@ async def test_confirming_the_repair_while_the_server_is_away(
     assert mock_config_entry.state is ConfigEntryState.LOADED
     assert hass.states.get(DATABASE).state == STATE_OFF
     assert hass.states.get(LAST_BACKUP).state == BACKED_UP_AT
-    assert not ir.async_get(hass).issues
+    assert not _database_issues(hass)
