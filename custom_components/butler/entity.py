@@ -21,12 +21,14 @@ from .plex import ButlerTask
 class PerName(StrEnum):
     """Entities made one per name the server lists; the value starts their key.
 
-    A task's button, a task's schedule switch, a behaviour setting's select,
-    the maintenance window's selects: the key is the prefix and the server's
-    name for the task or setting (for the window, `start` and `end`).
+    A task's button, a task's schedule switch, a task's last-run sensor, a
+    behaviour setting's select, the maintenance window's selects: the key is
+    the prefix and the server's name for the task or setting (for the
+    window, `start` and `end`).
     """
 
     TASK = "task_"
+    LAST_RUN = "last_run_"
     SCHEDULE = "schedule_"
     BEHAVIOUR = "behaviour_"
     WINDOW = "window_"
@@ -38,7 +40,7 @@ class PerName(StrEnum):
     @property
     def from_settings(self) -> bool:
         """Whether the server's settings say which names exist (else its task list)."""
-        return self is not PerName.TASK
+        return self not in (PerName.TASK, PerName.LAST_RUN)
 
 
 def unique_id(machine_identifier: str, key: str) -> str:

@@ -115,6 +115,18 @@ class RunLog:
             None,
         )
 
+    def latest(self) -> list[Run]:
+        """Each task's last run, the newest first."""
+        last: dict[str | None, Run] = {run.task: run for run in self.runs}
+        return sorted(last.values(), key=lambda run: run.end, reverse=True)
+
+    def ran(self, task: str, start: datetime, end: datetime) -> bool:
+        """Whether `task` was under way at some time from `start` to `end`, the run going on included."""
+        current = self.current
+        return bool(self.between(start, end, task)) or (
+            current is not None and current.task == task and current.start <= end
+        )
+
     def between(
         self, start: datetime, end: datetime, task: str | None = None
     ) -> list[Run]:
