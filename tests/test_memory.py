@@ -7,11 +7,10 @@ restart would.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 import logging
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -29,7 +28,6 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID, STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er, issue_registry as ir, llm
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 from plexsim.webhooks import DATABASE_BACKED_UP, DATABASE_CORRUPTED, WebhookSender
@@ -124,20 +122,6 @@ def report(
         await hass.async_block_till_done()
 
     return _report
-
-
-@pytest.fixture
-def writes(hass_storage: dict[str, Any]) -> Iterator[list[str]]:
-    """The keys of the stores written, one per write, in order."""
-    keys: list[str] = []
-    write = Store._async_write_data
-
-    async def _counted(store: Store[Any], data: dict[str, Any]) -> None:
-        keys.append(store.key)
-        await write(store, data)
-
-    with patch.object(Store, "_async_write_data", _counted):
-        yield keys
 
 
 @pytest.mark.usefixtures("assist")
