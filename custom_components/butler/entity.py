@@ -13,7 +13,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN, KNOWN_TASKS, OTHER_TASK
+from .const import DOMAIN, EVERYDAY_TASKS, KNOWN_TASKS, OTHER_TASK
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .plex import ButlerTask
 
@@ -118,6 +118,22 @@ def task_name_translation(task: ButlerTask) -> tuple[str, dict[str, str]]:
     if (key := KNOWN_TASKS.get(task.name)) is not None:
         return key, {}
     return OTHER_TASK, {"task": task.display_name}
+
+
+def task_description_fields(
+    task: ButlerTask, kind: PerName, translation_prefix: str = ""
+) -> dict[str, Any]:
+    """What every task entity's description has: its key, its name, whether it starts enabled.
+
+    The everyday tasks' entities start enabled, the others disabled.
+    """
+    translation_key, placeholders = task_name_translation(task)
+    return {
+        "key": kind.key(task.name),
+        "translation_key": f"{translation_prefix}{translation_key}",
+        "translation_placeholders": placeholders,
+        "entity_registry_enabled_default": task.name in EVERYDAY_TASKS,
+    }
 
 
 @callback

@@ -215,15 +215,10 @@ class ServerMemory:
         if overdue is None:
             ir.async_delete_issue(self._hass, DOMAIN, self._backup_issue_id)
             return
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
+        self._async_raise(
             self._backup_issue_id,
-            data={ISSUE_ENTRY_ID: self._entry.entry_id},
-            is_fixable=True,
+            overdue.value,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=overdue.value,
-            translation_placeholders={"server": self._entry.title},
         )
 
     async def async_flush(self) -> None:
@@ -284,20 +279,38 @@ class ServerMemory:
         if self._corrupted_since is None:
             ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
             return
+        self._async_raise(
+            self._issue_id,
+            ISSUE_DATABASE_CORRUPTED,
+            severity=ir.IssueSeverity.ERROR,
+            is_persistent=True,
+            learn_more_url=DATABASE_REPAIR_URL,
+            url=DATABASE_REPAIR_URL,
+        )
+
+    @callback
+    def _async_raise(
+        self,
+        issue_id: str,
+        translation_key: str,
+        *,
+        severity: ir.IssueSeverity,
+        is_persistent: bool = False,
+        learn_more_url: str | None = None,
+        **placeholders: str,
+    ) -> None:
+        """Raise one of the server's fixable issues; its data names the entry, for the fix flow."""
         ir.async_create_issue(
             self._hass,
             DOMAIN,
-            self._issue_id,
+            issue_id,
             data={ISSUE_ENTRY_ID: self._entry.entry_id},
             is_fixable=True,
-            is_persistent=True,
-            severity=ir.IssueSeverity.ERROR,
-            learn_more_url=DATABASE_REPAIR_URL,
-            translation_key=ISSUE_DATABASE_CORRUPTED,
-            translation_placeholders={
-                "server": self._entry.title,
-                "url": DATABASE_REPAIR_URL,
-            },
+            is_persistent=is_persistent,
+            severity=severity,
+            learn_more_url=learn_more_url,
+            translation_key=translation_key,
+            translation_placeholders={"server": self._entry.title, **placeholders},
         )
 
 

@@ -18,13 +18,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import EVERYDAY_TASKS
 from .coordinator import ButlerConfigEntry, ButlerCoordinator, ButlerData
 from .entity import (
     ButlerEntity,
     PerName,
     async_keep_entities_per_name,
-    task_name_translation,
+    task_description_fields,
 )
 from .plex import ButlerTask
 
@@ -111,13 +110,9 @@ async def async_setup_entry(
 
 def last_run_description(task: ButlerTask) -> SensorEntityDescription:
     """Describe a task's last-run sensor, enabled from the start where its button is."""
-    translation_key, placeholders = task_name_translation(task)
     return SensorEntityDescription(
-        key=PerName.LAST_RUN.key(task.name),
-        translation_key=f"last_run_{translation_key}",
-        translation_placeholders=placeholders,
+        **task_description_fields(task, PerName.LAST_RUN, "last_run_"),
         device_class=SensorDeviceClass.TIMESTAMP,
-        entity_registry_enabled_default=task.name in EVERYDAY_TASKS,
     )
 
 
