@@ -14,7 +14,7 @@ from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .entity import (
     ButlerEntity,
     PerName,
-    async_keep_entities_per_name,
+    async_keep_entities_per_task,
     task_description_fields,
 )
 from .plex import ButlerTask
@@ -64,13 +64,12 @@ async def async_setup_entry(
     async_add_entities(
         ButlerButtonEntity(coordinator, description) for description in SERVER_BUTTONS
     )
-    async_keep_entities_per_name(
+    async_keep_entities_per_task(
         entry,
         async_add_entities,
         PerName.TASK,
-        wanted=lambda coordinator: coordinator.data.tasks,
-        create=lambda coordinator, name: ButlerButtonEntity(
-            coordinator, task_button_description(coordinator.data.tasks[name]), name
+        lambda coordinator, task: ButlerButtonEntity(
+            coordinator, task_button_description(task), task.name
         ),
     )
 

@@ -190,3 +190,22 @@ def async_keep_entities_per_name(
 
     _async_sync()
     entry.async_on_unload(coordinator.async_add_listener(_async_sync))
+
+
+@callback
+def async_keep_entities_per_task(
+    entry: ButlerConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    kind: PerName,
+    create: Callable[[ButlerCoordinator, ButlerTask], ButlerEntity],
+) -> None:
+    """An entity for each task the server lists, now and whenever it adds one."""
+    async_keep_entities_per_name(
+        entry,
+        async_add_entities,
+        kind,
+        wanted=lambda coordinator: coordinator.data.tasks,
+        create=lambda coordinator, name: create(
+            coordinator, coordinator.data.tasks[name]
+        ),
+    )

@@ -22,7 +22,7 @@ from .coordinator import ButlerConfigEntry, ButlerCoordinator, ButlerData
 from .entity import (
     ButlerEntity,
     PerName,
-    async_keep_entities_per_name,
+    async_keep_entities_per_task,
     task_description_fields,
 )
 from .plex import ButlerTask
@@ -97,13 +97,12 @@ async def async_setup_entry(
             ButlerLastBackupSensor(coordinator, LAST_BACKUP),
         ]
     )
-    async_keep_entities_per_name(
+    async_keep_entities_per_task(
         entry,
         async_add_entities,
         PerName.LAST_RUN,
-        wanted=lambda coordinator: coordinator.data.tasks,
-        create=lambda coordinator, name: ButlerLastRunSensor(
-            coordinator, last_run_description(coordinator.data.tasks[name]), name
+        lambda coordinator, task: ButlerLastRunSensor(
+            coordinator, last_run_description(task), task.name
         ),
     )
 
