@@ -127,6 +127,16 @@ async def test_a_backup_pressed_in_home_assistant_is_remembered_without_a_webhoo
             "outcome": "finished",
         }
     ]
+    # What a voice handler asks the memory: the last run, and whether it ran.
+    runs = init_integration.runtime_data.memory.runs
+    last = runs.last(BACKUP)
+    assert last is not None
+    assert last.duration == timedelta(seconds=271)
+    assert runs.ran(BACKUP, _at(START) - timedelta(hours=8), _at(START))
+    assert not runs.ran(
+        BACKUP, _at(ended) + timedelta(seconds=1), _at(ended) + timedelta(hours=1)
+    )
+    assert not runs.ran("OptimizeDatabase", _at(START), _at(ended))
     # Kept across a restart.
     await _restart(hass, init_integration)
     assert hass_storage[_key(init_integration)]["data"]["runs"][0]["end"] == ended
@@ -173,6 +183,11 @@ async def test_a_run_that_moves_on_to_another_task_is_one_run_per_task(
         (BACKUP, 31),
     ]
     assert runs[0]["start"] == runs[1]["end"]
+    # Under way, a run counts as running now.
+    simulator.start_task(BACKUP)
+    await _poll(hass, freezer)
+    memory = init_integration.runtime_data.memory
+    assert memory.runs.ran(BACKUP, dt_util.utcnow(), dt_util.utcnow())
 
 
 async def test_stopped_from_home_assistant_is_no_backup(
