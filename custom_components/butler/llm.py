@@ -24,7 +24,7 @@ from homeassistant.helpers.llm import (
 )
 
 from .const import DOMAIN
-from .voice import VoiceError, async_answer, async_say, server_asked
+from .voice import async_answer, async_say, server_asked
 from .words import async_cached_words
 
 # Answers that mean nothing was done and nothing can be until the server or
@@ -148,12 +148,11 @@ TOOLS = (
 
 
 def _last_runs(hass: HomeAssistant, slots: dict[str, str]) -> list[dict[str, Any]]:
-    """Each task's last run on the server asked about, newest first."""
-    try:
-        server = server_asked(hass, slots)
-    except VoiceError:
-        return []
-    return [run.as_dict() for run in server.memory.runs.latest()]
+    """Each task's last run on the server asked about, newest first.
+
+    Asked only once the status answer found that server.
+    """
+    return [run.as_dict() for run in server_asked(hass, slots).memory.runs.latest()]
 
 
 @callback
