@@ -41,6 +41,7 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
 from plexsim import PlexSimulator
 
@@ -181,6 +182,20 @@ def remember(
         }
 
     return _remember
+
+
+@pytest.fixture
+def writes(hass_storage: dict[str, Any]) -> Iterator[list[str]]:
+    """The keys of the stores written, one per write, in order."""
+    keys: list[str] = []
+    write = Store._async_write_data
+
+    async def _counted(store: Store[Any], data: dict[str, Any]) -> None:
+        keys.append(store.key)
+        await write(store, data)
+
+    with patch.object(Store, "_async_write_data", _counted):
+        yield keys
 
 
 @pytest.fixture

@@ -104,6 +104,7 @@ async def test_a_calm_device_page(
     assert enabled == {
         "binary_sensor.plex_server_butler_running",
         "binary_sensor.plex_server_database",
+        "binary_sensor.plex_server_database_backup",
         "button.plex_server_back_up_database",
         "button.plex_server_optimize_database",
         "button.plex_server_refresh_libraries",
@@ -113,6 +114,9 @@ async def test_a_calm_device_page(
         "sensor.plex_server_butler_activity",
         "sensor.plex_server_butler_progress",
         "sensor.plex_server_last_database_backup",
+        "sensor.plex_server_back_up_database_last_run",
+        "sensor.plex_server_optimize_database_last_run",
+        "sensor.plex_server_refresh_libraries_last_run",
         "switch.plex_server_back_up_database_schedule",
         "switch.plex_server_optimize_database_schedule",
         "switch.plex_server_refresh_libraries_schedule",

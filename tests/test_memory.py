@@ -7,11 +7,10 @@ restart would.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 import logging
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -29,7 +28,6 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID, STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er, issue_registry as ir, llm
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 from plexsim.webhooks import DATABASE_BACKED_UP, DATABASE_CORRUPTED, WebhookSender
@@ -47,6 +45,23 @@ type Report = Callable[[str], Awaitable[None]]
 
 def _key(entry: MockConfigEntry) -> str:
     return f"{DOMAIN}.{entry.entry_id}"
+
+
+def _database(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, Any]:
+    """What the stored memory says of the database (runs are tests/test_runs.py's)."""
+    data = hass_storage[_key(entry)]["data"]
+    return {
+        key: data[key] for key in ("last_database_backup", "database_corrupted_since")
+    }
+
+
+def _database_issues(hass: HomeAssistant) -> list[str]:
+    """The open issues about a corrupt database (an old backup has its own)."""
+    return [
+        issue_id
+        for (_, issue_id) in ir.async_get(hass).issues
+        if issue_id.startswith("database_corrupted")
+    ]
 
 
 def _issue_id(entry: MockConfigEntry) -> str:
@@ -109,20 +124,6 @@ def report(
     return _report
 
 
-@pytest.fixture
-def writes(hass_storage: dict[str, Any]) -> Iterator[list[str]]:
-    """The keys of the stores written, one per write, in order."""
-    keys: list[str] = []
-    write = Store._async_write_data
-
-    async def _counted(store: Store[Any], data: dict[str, Any]) -> None:
-        keys.append(store.key)
-        await write(store, data)
-
-    with patch.object(Store, "_async_write_data", _counted):
-        yield keys
-
-
 @pytest.mark.usefixtures("assist")
 async def test_the_last_backup_outlives_a_restart_with_its_sensor_disabled(
     hass: HomeAssistant,
@@ -148,7 +149,7 @@ async def test_the_last_backup_outlives_a_restart_with_its_sensor_disabled(
     await report(DATABASE_BACKED_UP)
 
     await _restart(hass, mock_config_entry)
-    assert hass_storage[_key(mock_config_entry)]["data"] == {
+    assert _database(hass_storage, mock_config_entry) == {
         "last_database_backup": BACKED_UP_AT,
         "database_corrupted_since": None,
     }
@@ -383,7 +384,7 @@ async def test_an_issue_the_memory_does_not_know_is_closed(
     _issue_from_before(hass, mock_config_entry)
     await _set_up(hass, mock_config_entry)
     assert hass.states.get(DATABASE).state == STATE_OFF
-    assert not ir.async_get(hass).issues
+    assert not _database_issues(hass)
 
 
 async def test_confirming_the_repair_clears_the_memory(
@@ -400,7 +401,7 @@ async def test_confirming_the_repair_clears_the_memory(
     await confirm_repair(hass, hass_client, _issue_id(mock_config_entry))
     assert hass.states.get(DATABASE).state == STATE_OFF
     await _restart(hass, mock_config_entry)
-    assert hass_storage[_key(mock_config_entry)]["data"] == {
+    assert _database(hass_storage, mock_config_entry) == {
         "last_database_backup": None,
         "database_corrupted_since": None,
     }
@@ -427,7 +428,7 @@ async def test_confirming_the_repair_while_the_server_is_away(
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     # The issue is raised from the memory although the server is away.
     await confirm_repair(hass, hass_client, _issue_id(mock_config_entry))
-    assert hass_storage[_key(mock_config_entry)]["data"] == {
+    assert _database(hass_storage, mock_config_entry) == {
         "last_database_backup": BACKED_UP_AT,
         "database_corrupted_since": None,
     }
@@ -437,4 +438,4 @@ async def test_confirming_the_repair_while_the_server_is_away(
     assert mock_config_entry.state is ConfigEntryState.LOADED
     assert hass.states.get(DATABASE).state == STATE_OFF
     assert hass.states.get(LAST_BACKUP).state == BACKED_UP_AT
-    assert not ir.async_get(hass).issues
+    assert not _database_issues(hass)

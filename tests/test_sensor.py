@@ -20,6 +20,7 @@ ACTIVITY = "sensor.plex_server_butler_activity"
 PROGRESS = "sensor.plex_server_butler_progress"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("platforms", [[Platform.SENSOR]])
 async def test_sensors(
     hass: HomeAssistant,

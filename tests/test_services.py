@@ -32,6 +32,7 @@ async def test_actions_exist_without_a_server(hass: HomeAssistant) -> None:
         "stop_all",
         "start_task",
         "stop_task",
+        "get_runs",
     }
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "start_all", {})

@@ -401,6 +401,7 @@ async def test_the_llm_status_says_when_the_database_was_backed_up(
         "message": "The butler of Plex Server is idle. Home Assistant has not heard "
         "of a database backup of Plex Server yet. Plex reports backups through its "
         "webhooks, which need Plex Pass.",
+        "last_runs": [],
     }
     init_integration.runtime_data.memory.async_database_backed_up(
         datetime(2026, 11, 30, 3, 12, 45, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Binary sensors: whether the butler is running, and whether the database has a problem."""
+"""Binary sensors: whether the butler is running, whether the database has a problem, and whether a backup is overdue."""
 
 from __future__ import annotations
 
@@ -30,17 +30,25 @@ DATABASE = BinarySensorEntityDescription(
     entity_category=EntityCategory.DIAGNOSTIC,
 )
 
+DATABASE_BACKUP = BinarySensorEntityDescription(
+    key="database_backup",
+    translation_key="database_backup",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: ButlerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the butler-running and database sensors."""
+    """Add the butler-running, database and database-backup sensors."""
     async_add_entities(
         [
             ButlerRunningBinarySensor(entry.runtime_data, RUNNING),
             ButlerDatabaseBinarySensor(entry.runtime_data, DATABASE),
+            ButlerBackupBinarySensor(entry.runtime_data, DATABASE_BACKUP),
         ]
     )
 
@@ -75,3 +83,22 @@ class ButlerDatabaseBinarySensor(ButlerEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Whether Plex reported the database corrupt and that is not resolved."""
         return self.coordinator.memory.database_corrupted
+
+
+class ButlerBackupBinarySensor(ButlerEntity, BinarySensorEntity):
+    """On while the last backup is older than the backup task's interval and a day.
+
+    Judged from the memory and the task list the server last gave, so it
+    stays known while the server is away: a server that is away does not
+    back up either.
+    """
+
+    @property
+    def available(self) -> bool:
+        """Known from the memory, whether or not the server answers now."""
+        return True
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the last backup is overdue."""
+        return self.coordinator.backup_overdue is not None

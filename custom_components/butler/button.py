@@ -10,13 +10,12 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import EVERYDAY_TASKS
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .entity import (
     ButlerEntity,
     PerName,
-    async_keep_entities_per_name,
-    task_name_translation,
+    async_keep_entities_per_task,
+    task_description_fields,
 )
 from .plex import ButlerTask
 
@@ -48,13 +47,9 @@ SERVER_BUTTONS: tuple[ButlerButtonEntityDescription, ...] = (
 
 def task_button_description(task: ButlerTask) -> ButlerButtonEntityDescription:
     """Describe the button that runs one task; "already running" counts as done."""
-    translation_key, placeholders = task_name_translation(task)
     name = task.name
     return ButlerButtonEntityDescription(
-        key=PerName.TASK.key(name),
-        translation_key=translation_key,
-        translation_placeholders=placeholders,
-        entity_registry_enabled_default=task.name in EVERYDAY_TASKS,
+        **task_description_fields(task, PerName.TASK),
         press_fn=lambda coordinator: coordinator.async_start_task(name),
     )
 
@@ -69,13 +64,12 @@ async def async_setup_entry(
     async_add_entities(
         ButlerButtonEntity(coordinator, description) for description in SERVER_BUTTONS
     )
-    async_keep_entities_per_name(
+    async_keep_entities_per_task(
         entry,
         async_add_entities,
         PerName.TASK,
-        wanted=lambda coordinator: coordinator.data.tasks,
-        create=lambda coordinator, name: ButlerButtonEntity(
-            coordinator, task_button_description(coordinator.data.tasks[name]), name
+        lambda coordinator, task: ButlerButtonEntity(
+            coordinator, task_button_description(task), task.name
         ),
     )
 

@@ -122,6 +122,16 @@ EVERYDAY_TASKS: Final = frozenset(
     {"BackupDatabase", "OptimizeDatabase", "RefreshLibraries"}
 )
 
+# The task that backs up the server's database, whose runs count as backups.
+BACKUP_TASK: Final = "BackupDatabase"
+# A backup is overdue once the backup task's interval and this much more
+# have passed without one: a day's grace for a maintenance window that
+# moved or a run that took long.
+BACKUP_GRACE: Final = timedelta(days=1)
+# Whether a backup is overdue is judged whenever the data changes, and at
+# least this often, since time alone makes it so.
+BACKUP_CHECK_INTERVAL: Final = timedelta(hours=1)
+
 # The maintenance window: the hours in which the butler runs its tasks.
 WINDOW_START: Final = "ButlerStartHour"
 WINDOW_END: Final = "ButlerEndHour"

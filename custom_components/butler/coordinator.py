@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -15,9 +15,13 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
 
 from .const import (
+    BACKUP_CHECK_INTERVAL,
+    BACKUP_GRACE,
+    BACKUP_TASK,
     BEHAVIOUR_SUFFIX,
     DOMAIN,
     EVENT_BUTLER_FINISHED,
@@ -31,7 +35,7 @@ from .const import (
     WINDOW_END,
     WINDOW_START,
 )
-from .memory import ServerMemory
+from .memory import BackupOverdue, ServerMemory
 from .plex import (
     Activity,
     ButlerTask,
@@ -144,11 +148,57 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                 self.hass, self._async_settings_due, SETTINGS_INTERVAL
             )
         )
+        self.config_entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._async_backup_check_due, BACKUP_CHECK_INTERVAL
+            )
+        )
 
     @callback
     def _async_settings_due(self, _: datetime) -> None:
         """Have the next refresh read the settings again."""
         self._schedule.settings_due = True
+
+    @callback
+    def _async_backup_check_due(self, _: datetime) -> None:
+        """Time alone makes a backup overdue: judge it, and raise a dismissed issue again."""
+        self._async_judge_backup(again=True)
+        self.async_update_listeners()
+
+    @property
+    def backup_overdue(self) -> BackupOverdue | None:
+        """Whether the last backup is older than the backup task's interval and a day's grace.
+
+        With no backup ever seen, the time since the server is watched
+        counts. A server that lists no backup task, or no interval for it,
+        cannot be judged: never overdue.
+        """
+        if self.data is None or (task := self.data.tasks.get(BACKUP_TASK)) is None:
+            return None
+        if task.interval_days is None:
+            return None
+        since = self.memory.last_database_backup or self.memory.watching_since
+        if (
+            dt_util.utcnow() - since
+            <= timedelta(days=task.interval_days) + BACKUP_GRACE
+        ):
+            return None
+        return BackupOverdue.SCHEDULED if task.enabled else BackupOverdue.UNSCHEDULED
+
+    @callback
+    def _async_judge_backup(self, *, again: bool = False) -> None:
+        # While a backup runs, the issue waits for how it ends.
+        current = self.memory.runs.current
+        if again and current is not None and current.task == BACKUP_TASK:
+            again = False
+        self.memory.async_show_backup_overdue(self.backup_overdue, again=again)
+
+    @override
+    @callback
+    def async_update_listeners(self) -> None:
+        """Judge the backup with every change (a refresh, a push, a webhook), then show it."""
+        self._async_judge_backup()
+        super().async_update_listeners()
 
     @override
     async def _async_update_data(self) -> ButlerData:
@@ -161,6 +211,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             data = await self._async_read_server()
         except Exception:
             self._follow_schedule(answering=False)
+            self.memory.async_contact_lost()
             raise
         self._follow_schedule(answering=True)
         return data
@@ -235,6 +286,11 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
             data,
             activity=activity,
             current_task=self._current_task(data.tasks, activity),
+        )
+        self.memory.async_run_seen(
+            activity is not None,
+            activity.uuid if activity else None,
+            new.current_task.name if new.current_task else None,
         )
         self._announce_changes(new)
         return new
@@ -397,6 +453,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
         def started(result: StartResult) -> None:
             if result is StartResult.STARTED and (task := self.data.tasks.get(name)):
                 self._started[name] = task
+                self.memory.async_task_started(name)
                 self.async_emit_event(EVENT_TASK_STARTED, _task_attributes(task))
 
         return await self._async_command(
@@ -405,7 +462,14 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
 
     async def async_stop_task(self, name: str) -> StopResult:
         """Stop one task; "not running" is an answer, not an error."""
-        return await self._async_command(lambda client: client.async_stop_task(name))
+
+        def stopped(result: StopResult) -> None:
+            if result is StopResult.STOPPED:
+                self.memory.async_stop_asked(name)
+
+        return await self._async_command(
+            lambda client: client.async_stop_task(name), then=stopped
+        )
 
     async def async_start_all(self) -> None:
         """Have the butler work through its scheduled tasks now."""
@@ -413,7 +477,10 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
 
     async def async_stop_all(self) -> None:
         """Stop the butler's run."""
-        await self._async_command(lambda client: client.async_stop_all())
+        await self._async_command(
+            lambda client: client.async_stop_all(),
+            then=lambda _: self.memory.async_stop_asked(),
+        )
 
     async def async_write_setting(self, setting: str, value: bool | int | str) -> None:
         """Change one server setting; the settings are read again right after."""
@@ -447,6 +514,7 @@ class ButlerCoordinator(DataUpdateCoordinator[ButlerData]):
                 result = await command(self.client)
             except PlexConnectionError as err:
                 self._outages += 1
+                self.memory.async_contact_lost()
                 self.async_set_update_error(
                     UpdateFailed(**self._translation("cannot_connect"))
                 )

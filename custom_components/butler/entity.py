@@ -13,7 +13,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN, KNOWN_TASKS, OTHER_TASK
+from .const import DOMAIN, EVERYDAY_TASKS, KNOWN_TASKS, OTHER_TASK
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .plex import ButlerTask
 
@@ -21,12 +21,14 @@ from .plex import ButlerTask
 class PerName(StrEnum):
     """Entities made one per name the server lists; the value starts their key.
 
-    A task's button, a task's schedule switch, a behaviour setting's select,
-    the maintenance window's selects: the key is the prefix and the server's
-    name for the task or setting (for the window, `start` and `end`).
+    A task's button, a task's schedule switch, a task's last-run sensor, a
+    behaviour setting's select, the maintenance window's selects: the key is
+    the prefix and the server's name for the task or setting (for the
+    window, `start` and `end`).
     """
 
     TASK = "task_"
+    LAST_RUN = "last_run_"
     SCHEDULE = "schedule_"
     BEHAVIOUR = "behaviour_"
     WINDOW = "window_"
@@ -38,7 +40,7 @@ class PerName(StrEnum):
     @property
     def from_settings(self) -> bool:
         """Whether the server's settings say which names exist (else its task list)."""
-        return self is not PerName.TASK
+        return self not in (PerName.TASK, PerName.LAST_RUN)
 
 
 def unique_id(machine_identifier: str, key: str) -> str:
@@ -118,6 +120,22 @@ def task_name_translation(task: ButlerTask) -> tuple[str, dict[str, str]]:
     return OTHER_TASK, {"task": task.display_name}
 
 
+def task_description_fields(
+    task: ButlerTask, kind: PerName, translation_prefix: str = ""
+) -> dict[str, Any]:
+    """What every task entity's description has: its key, its name, whether it starts enabled.
+
+    The everyday tasks' entities start enabled, the others disabled.
+    """
+    translation_key, placeholders = task_name_translation(task)
+    return {
+        "key": kind.key(task.name),
+        "translation_key": f"{translation_prefix}{translation_key}",
+        "translation_placeholders": placeholders,
+        "entity_registry_enabled_default": task.name in EVERYDAY_TASKS,
+    }
+
+
 @callback
 def async_keep_entities_per_name(
     entry: ButlerConfigEntry,
@@ -172,3 +190,22 @@ def async_keep_entities_per_name(
 
     _async_sync()
     entry.async_on_unload(coordinator.async_add_listener(_async_sync))
+
+
+@callback
+def async_keep_entities_per_task(
+    entry: ButlerConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    kind: PerName,
+    create: Callable[[ButlerCoordinator, ButlerTask], ButlerEntity],
+) -> None:
+    """An entity for each task the server lists, now and whenever it adds one."""
+    async_keep_entities_per_name(
+        entry,
+        async_add_entities,
+        kind,
+        wanted=lambda coordinator: coordinator.data.tasks,
+        create=lambda coordinator, name: create(
+            coordinator, coordinator.data.tasks[name]
+        ),
+    )

@@ -8,7 +8,7 @@ although the buttons are not exposed to voice.
 from __future__ import annotations
 
 import copy
-from typing import Self, override
+from typing import Any, Self, override
 
 import probatio as vol
 
@@ -24,7 +24,7 @@ from homeassistant.helpers.llm import (
 )
 
 from .const import DOMAIN
-from .voice import async_answer, async_say
+from .voice import async_answer, async_say, server_asked
 from .words import async_cached_words
 
 # Answers that mean nothing was done and nothing can be until the server or
@@ -52,8 +52,11 @@ class ButlerTool(Tool):
         *,
         fields: dict[vol.Marker, type] | None = None,
         more: str | None = None,
+        runs: bool = False,
     ) -> None:
         """Describe the tool; `more` is a second question whose answer it adds.
+
+        With `runs`, the answer's data has each task's last run too.
 
         Every tool takes the server's name; `fields` are what else it needs.
         """
@@ -63,6 +66,7 @@ class ButlerTool(Tool):
         self.annotations = annotations
         self._action = action
         self._more = more
+        self._runs = runs
 
     @callback
     def async_titled(self, hass: HomeAssistant) -> Self:
@@ -88,10 +92,13 @@ class ButlerTool(Tool):
         if self._more is not None and key not in _NO_SERVER:
             more = await async_answer(hass, self._more, slots)
             message = f"{message} {await async_say(hass, language, more)}"
-        return ToolResult(
-            data={"result": key.removeprefix("voice_"), "message": message},
-            error=key in FAILURES,
-        )
+        data: dict[str, Any] = {
+            "result": key.removeprefix("voice_"),
+            "message": message,
+        }
+        if self._runs and key not in _NO_SERVER:
+            data["last_runs"] = _last_runs(hass, slots)
+        return ToolResult(data=data, error=key in FAILURES)
 
 
 TOOLS = (
@@ -131,11 +138,21 @@ TOOLS = (
         "status",
         "Tell whether the Plex Media Server's butler is running or busy with "
         "maintenance, what Plex is doing or working on right now, how far it is, "
-        "and when the Plex database was last backed up.",
+        "when the Plex database was last backed up, and when each task last "
+        "ran, how long it took and how it ended.",
         ToolAnnotations(read_only=True, destructive=False, idempotent=True),
         more="last_backup",
+        runs=True,
     ),
 )
+
+
+def _last_runs(hass: HomeAssistant, slots: dict[str, str]) -> list[dict[str, Any]]:
+    """Each task's last run on the server asked about, newest first.
+
+    Asked only once the status answer found that server.
+    """
+    return [run.as_dict() for run in server_asked(hass, slots).memory.runs.latest()]
 
 
 @callback

@@ -1,4 +1,4 @@
-"""Sensors: what the butler works on right now, how far it is, and the last backup."""
+"""Sensors: what the butler works on right now, how far it is, the last backup, each task's last run."""
 
 from __future__ import annotations
 
@@ -18,8 +18,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import ButlerConfigEntry, ButlerData
-from .entity import ButlerEntity
+from .coordinator import ButlerConfigEntry, ButlerCoordinator, ButlerData
+from .entity import (
+    ButlerEntity,
+    PerName,
+    async_keep_entities_per_task,
+    task_description_fields,
+)
+from .plex import ButlerTask
 
 # The coordinator does all the fetching.
 PARALLEL_UPDATES = 0
@@ -83,13 +89,29 @@ async def async_setup_entry(
     entry: ButlerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the activity, progress and last-backup sensors."""
+    """Add the activity, progress and last-backup sensors, and a last-run sensor per task."""
     coordinator = entry.runtime_data
     async_add_entities(
         [
             *(ButlerSensorEntity(coordinator, description) for description in SENSORS),
             ButlerLastBackupSensor(coordinator, LAST_BACKUP),
         ]
+    )
+    async_keep_entities_per_task(
+        entry,
+        async_add_entities,
+        PerName.LAST_RUN,
+        lambda coordinator, task: ButlerLastRunSensor(
+            coordinator, last_run_description(task), task.name
+        ),
+    )
+
+
+def last_run_description(task: ButlerTask) -> SensorEntityDescription:
+    """Describe a task's last-run sensor, enabled from the start where its button is."""
+    return SensorEntityDescription(
+        **task_description_fields(task, PerName.LAST_RUN, "last_run_"),
+        device_class=SensorDeviceClass.TIMESTAMP,
     )
 
 
@@ -141,5 +163,41 @@ class ButlerLastBackupSensor(ButlerEntity, RestoreSensor):
 
     @property
     def native_value(self) -> datetime | None:
-        """The time of the last backup Plex reported."""
+        """The last backup Plex reported, or the end of the last finished backup run."""
         return self.coordinator.memory.last_database_backup
+
+
+class ButlerLastRunSensor(ButlerEntity, SensorEntity):
+    """When the task's last run that Home Assistant saw ended, how long it took, how it ended."""
+
+    def __init__(
+        self,
+        coordinator: ButlerCoordinator,
+        description: SensorEntityDescription,
+        task_name: str,
+    ) -> None:
+        """A sensor of one task's runs."""
+        super().__init__(coordinator, description, task_name)
+        self._task = task_name
+
+    @property
+    def available(self) -> bool:
+        """Known from the memory while the server lists the task, answering or not."""
+        return self.task is not None
+
+    @property
+    def native_value(self) -> datetime | None:
+        """When the last run ended."""
+        run = self.coordinator.memory.runs.last(self._task)
+        return None if run is None else run.end
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The last run's start, duration (seconds) and outcome."""
+        if (run := self.coordinator.memory.runs.last(self._task)) is None:
+            return None
+        return {
+            "start": run.start.isoformat(),
+            "duration": round(run.duration.total_seconds()),
+            "outcome": run.outcome.value,
+        }

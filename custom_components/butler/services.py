@@ -1,8 +1,9 @@
-"""Actions: start or stop all butler tasks, or one, on a chosen server."""
+"""Actions: start or stop all butler tasks, or one, on a chosen server; the runs it saw."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -19,19 +20,31 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.service import async_get_config_entry
+from homeassistant.util import dt as dt_util
 
 from .const import CONF_TASK, DOMAIN
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .entity import PerName, name_in_unique_id
+from .runs import MAX_AGE
 from .task_names import find_tasks
 
 SERVICE_START_ALL = "start_all"
 SERVICE_STOP_ALL = "stop_all"
 SERVICE_START_TASK = "start_task"
 SERVICE_STOP_TASK = "stop_task"
+SERVICE_GET_RUNS = "get_runs"
+CONF_DAYS = "days"
 
 SERVER_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
 TASK_SCHEMA = SERVER_SCHEMA.extend({vol.Required(CONF_TASK): cv.string})
+RUNS_SCHEMA = SERVER_SCHEMA.extend(
+    {
+        vol.Optional(CONF_TASK): cv.string,
+        vol.Optional(CONF_DAYS, default=7): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=MAX_AGE.days)
+        ),
+    }
+)
 
 # How many task names an error message lists before it shortens the list.
 _LISTED = 12
@@ -146,6 +159,19 @@ _async_start_task = _task_action(ButlerCoordinator.async_start_task)
 _async_stop_task = _task_action(ButlerCoordinator.async_stop_task)
 
 
+async def _async_get_runs(call: ServiceCall) -> ServiceResponse:
+    """The runs of the last `days` (of one task, or all), newest first."""
+    if CONF_TASK in call.data:
+        coordinator, task = _task_target(call)
+    else:
+        coordinator, task = _coordinator(call), None
+    now = dt_util.utcnow()
+    runs = coordinator.memory.runs.between(
+        now - timedelta(days=call.data[CONF_DAYS]), now, task
+    )
+    return {"runs": [run.as_dict() for run in reversed(runs)]}
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions once, whichever servers are set up."""
@@ -166,3 +192,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
             TASK_SCHEMA,
             supports_response=SupportsResponse.OPTIONAL,
         )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_RUNS,
+        _async_get_runs,
+        RUNS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )

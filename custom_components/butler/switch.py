@@ -11,13 +11,12 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import EVERYDAY_TASKS
 from .coordinator import ButlerConfigEntry, ButlerCoordinator
 from .entity import (
     ButlerEntity,
     PerName,
     async_keep_entities_per_name,
-    task_name_translation,
+    task_description_fields,
 )
 from .plex import ButlerTask
 
@@ -34,12 +33,8 @@ class ButlerSwitchEntityDescription(SwitchEntityDescription):
 
 def schedule_switch_description(task: ButlerTask) -> ButlerSwitchEntityDescription:
     """Describe the switch that puts one task in the butler's schedule."""
-    translation_key, placeholders = task_name_translation(task)
     return ButlerSwitchEntityDescription(
-        key=PerName.SCHEDULE.key(task.name),
-        translation_key=translation_key,
-        translation_placeholders=placeholders,
-        entity_registry_enabled_default=task.name in EVERYDAY_TASKS,
+        **task_description_fields(task, PerName.SCHEDULE),
         entity_category=EntityCategory.CONFIG,
         setting=task.schedule_setting,
     )

@@ -301,6 +301,11 @@ def _servers(hass: HomeAssistant) -> list[ButlerConfigEntry]:
     ]
 
 
+def server_asked(hass: HomeAssistant, slots: dict[str, str]) -> ButlerCoordinator:
+    """The server a sentence or a tool call means; `VoiceError` when none fits."""
+    return _server(hass, slots)
+
+
 def _server(hass: HomeAssistant, slots: dict[str, str]) -> ButlerCoordinator:
     """The server a sentence means: the one named, or the only one."""
     servers = _servers(hass)
