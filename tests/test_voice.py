@@ -344,13 +344,13 @@ async def test_llm_agents_get_butler_tools(
         (
             "en",
             "when was the Plex database last backed up",
-            "has not heard of a database backup of Plex Server",
+            "has not seen a database backup of Plex Server",
             "Plex Server last backed up its database on 2026-11-30 at 03:12.",
         ),
         (
             "de",
             "wann wurde die Plex Datenbank zuletzt gesichert",
-            "noch von keiner Datenbanksicherung von Plex Server",
+            "noch keine Datenbanksicherung von Plex Server gesehen",
             "Plex Server hat seine Datenbank zuletzt am 2026-11-30 um 03:12 gesichert.",
         ),
         (
@@ -398,9 +398,9 @@ async def test_the_llm_status_says_when_the_database_was_backed_up(
     result = (await api.async_call_tool(status)).data
     assert result == {
         "result": "idle",
-        "message": "The butler of Plex Server is idle. Home Assistant has not heard "
-        "of a database backup of Plex Server yet. Plex reports backups through its "
-        "webhooks, which need Plex Pass.",
+        "message": "The butler of Plex Server is idle. Home Assistant has not seen "
+        "a database backup of Plex Server yet. It knows of the backups it saw run "
+        "and of those Plex reports through its webhooks.",
         "last_runs": [],
     }
     init_integration.runtime_data.memory.async_database_backed_up(
