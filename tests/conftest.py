@@ -204,10 +204,10 @@ async def repairs(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, "repairs", {})
 
 
-async def confirm_repair(
+async def fix_repair(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, issue_id: str
-) -> dict[str, Any]:
-    """Confirm a repair as the owner does in Settings → Repairs; the form they saw."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Open a repair's confirm step in Settings → Repairs and submit it: the form and the outcome."""
     client = await hass_client()
     response = await client.post(
         "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
@@ -215,8 +215,17 @@ async def confirm_repair(
     flow: dict[str, Any] = await response.json()
     assert flow["step_id"] == "confirm"
     response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}")
-    assert (await response.json())["type"] == FlowResultType.CREATE_ENTRY
+    outcome: dict[str, Any] = await response.json()
     await hass.async_block_till_done()
+    return flow, outcome
+
+
+async def confirm_repair(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, issue_id: str
+) -> dict[str, Any]:
+    """Confirm a repair as the owner does in Settings → Repairs; the form they saw."""
+    flow, outcome = await fix_repair(hass, hass_client, issue_id)
+    assert outcome["type"] == FlowResultType.CREATE_ENTRY
     return flow
 
 

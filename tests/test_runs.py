@@ -28,7 +28,7 @@ from homeassistant.helpers import issue_registry as ir, llm
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 
-from .conftest import bring_up, confirm_repair, settle, take_down
+from .conftest import bring_up, confirm_repair, fix_repair, settle, take_down
 from .test_voice import _tools
 
 BACKUP = "BackupDatabase"
@@ -467,17 +467,9 @@ async def test_a_repair_that_cannot_start_the_backup_says_so(
     hass_client: ClientSessionGenerator,
 ) -> None:
     await take_down(simulator)
-    client = await hass_client()
-    response = await client.post(
-        "/api/repairs/issues/fix",
-        json={
-            "handler": DOMAIN,
-            "issue_id": f"backup_overdue_{init_integration.entry_id}",
-        },
+    _, result = await fix_repair(
+        hass, hass_client, f"backup_overdue_{init_integration.entry_id}"
     )
-    flow = await response.json()
-    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}")
-    result = await response.json()
     assert result["type"] == "abort"
     assert result["reason"] == "cannot_start"
     assert _issue(hass, init_integration) is not None
