@@ -330,6 +330,11 @@ def _tile_state(page: Page, name: str) -> Locator:
     return _tile(page, name).locator("state-display")
 
 
+def _press_on_dashboard(page: Page, name: str) -> None:
+    """Press the button under a tile (2026.11 labels the tile itself "Press <name>")."""
+    _tile(page, name).get_by_role("button", name="Press", exact=True).click()
+
+
 def test_10c_the_ready_dashboard_renders_and_its_buttons_work(
     page: Page, stack: Stack, artifacts: Path
 ) -> None:
@@ -367,7 +372,7 @@ def test_10c_the_ready_dashboard_renders_and_its_buttons_work(
         expect(problem).to_have_count(0)
     # The buttons work from here: a task runs, with its progress as a bar.
     expect(_tile_state(page, "Refresh libraries: last run")).to_have_text("Unknown")
-    _tile(page, "Refresh libraries").get_by_role("button", name="Press").click()
+    _press_on_dashboard(page, "Refresh libraries")
     expect(_tile_state(page, "Butler running")).to_have_text("Running")
     progress = _tile(page, "Butler progress")
     # Past the first few percent, so the picture shows a bar.
@@ -385,7 +390,7 @@ def test_10c_the_ready_dashboard_renders_and_its_buttons_work(
     page.set_viewport_size({"width": size["width"], "height": height})
     page.screenshot(path=artifacts / "dashboard.png")
     page.set_viewport_size(size)
-    _tile(page, "Stop all tasks").get_by_role("button", name="Press").click()
+    _press_on_dashboard(page, "Stop all tasks")
     expect(_tile_state(page, "Butler running")).to_have_text("Not running")
     expect(_tile_state(page, "Refresh libraries: last run")).not_to_have_text("Unknown")
 
