@@ -430,6 +430,43 @@ class HomeAssistantApi:
         """Call an action."""
         return await self._post(f"/api/services/{domain}/{service}", data)
 
+    async def websocket(self, *commands: Mapping[str, Any]) -> list[Any]:
+        """Send commands over the websocket API, one after another; their results.
+
+        What the frontend does for what has no REST call, dashboards among it.
+        """
+        async with self.session.ws_connect(f"{self.base_url}/api/websocket") as socket:
+            await socket.receive_json()  # auth_required
+            await socket.send_json({"type": "auth", "access_token": self.token})
+            if (answer := await socket.receive_json())["type"] != "auth_ok":
+                raise RuntimeError(f"the websocket refused us: {answer.get('message')}")
+            results: list[Any] = []
+            for number, command in enumerate(commands, start=1):
+                await socket.send_json({**command, "id": number})
+                answer = await socket.receive_json()
+                if not answer["success"]:
+                    raise RuntimeError(f"{command['type']} failed: {answer['error']}")
+                results.append(answer.get("result"))
+        return results
+
+    async def add_dashboard(
+        self, url_path: str, title: str, icon: str, config: Mapping[str, Any]
+    ) -> None:
+        """Add a dashboard to the sidebar and give it a configuration.
+
+        As *Settings → Dashboards → Add dashboard* and then pasting into its
+        raw configuration editor do.
+        """
+        await self.websocket(
+            {
+                "type": "lovelace/dashboards/create",
+                "url_path": url_path,
+                "title": title,
+                "icon": icon,
+            },
+            {"type": "lovelace/config/save", "url_path": url_path, "config": config},
+        )
+
     async def state(self, entity_id: str) -> str | None:
         """An entity's state, or None when it has none."""
         try:

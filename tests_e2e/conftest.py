@@ -146,8 +146,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def ha_python(pytestconfig: pytest.Config) -> str:
-    python: str = pytestconfig.getoption("--ha-python")
-    return python
+    # Home Assistant runs from its config folder: a path relative to here,
+    # as the README's `--ha-python .venv-ha-next/bin/python`, would not be
+    # found from there. Not resolved: the venv's python is a symlink whose
+    # target knows nothing of the venv.
+    python = Path(pytestconfig.getoption("--ha-python")).absolute()
+    return str(python)
 
 
 @pytest.fixture(scope="session")

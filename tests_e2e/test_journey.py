@@ -5,13 +5,20 @@ The tests run in file order and share one browser tab.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import re
+from typing import Any
 
+import aiohttp
 from playwright.sync_api import Locator, Page, expect
 import pytest
+import yaml
 
 from demo.halog import log_problems, parse_log
+from demo.homeassistant import REPO, HomeAssistantApi
 
 from .conftest import Stack, poll_until
 
@@ -21,6 +28,8 @@ USER, PASSWORD = "demo", "butler-demo"
 # The row reads "<state> Butler running": the state comes first in its text.
 RUNNING = re.compile(r"^\s*Running\b")
 NOT_RUNNING = re.compile(r"^\s*Not running\b")
+DASHBOARD_DOC = REPO / "docs" / "dashboard.md"
+DASHBOARD_URL = "plex-butler"
 
 
 def test_01_onboard(page: Page, stack: Stack) -> None:
@@ -286,6 +295,104 @@ def test_10b_the_options_show_the_webhook_and_a_backup_sets_the_sensor(
     page.screenshot(path=artifacts / "test_10b_last_backup.png", full_page=True)
     page.goto(f"{stack.ha_url}/logbook")
     expect(page.get_by_text("Database backed up").first).to_be_visible(timeout=30_000)
+
+
+def _dashboard_from_the_docs() -> dict[str, Any]:
+    """The YAML docs/dashboard.md has people paste: the test adds what they read."""
+    (block,) = re.findall(
+        r"^```yaml\n(.*?)^```$", DASHBOARD_DOC.read_text(), re.MULTILINE | re.DOTALL
+    )
+    config: dict[str, Any] = yaml.safe_load(block)
+    return config
+
+
+async def _add_dashboard(stack: Stack, config: dict[str, Any]) -> None:
+    async with aiohttp.ClientSession() as session:
+        api = HomeAssistantApi(session, stack.ha_url)
+        await api.login(USER, PASSWORD)
+        await api.add_dashboard(
+            DASHBOARD_URL, "Plex butler", "mdi:room-service", config
+        )
+
+
+def _run_beside_playwright[T](coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine in a thread of its own: Playwright's loop runs in this one."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
+def _tile(page: Page, name: str) -> Locator:
+    """The dashboard's tile whose name is exactly `name`."""
+    return page.locator("hui-tile-card").filter(has=page.get_by_text(name, exact=True))
+
+
+def _tile_state(page: Page, name: str) -> Locator:
+    return _tile(page, name).locator("state-display")
+
+
+def _press_on_dashboard(page: Page, name: str) -> None:
+    """Press the button under a tile (2026.11 labels the tile itself "Press <name>")."""
+    _tile(page, name).get_by_role("button", name="Press", exact=True).click()
+
+
+def test_10c_the_ready_dashboard_renders_and_its_buttons_work(
+    page: Page, stack: Stack, artifacts: Path
+) -> None:
+    """docs/dashboard.md's YAML, added as a dashboard, shows every card without an error."""
+    _run_beside_playwright(_add_dashboard(stack, _dashboard_from_the_docs()))
+    page.goto(f"{stack.ha_url}/{DASHBOARD_URL}")
+    for heading in ("Right now", "Everyday tasks", "Database", "Butler events"):
+        expect(page.locator("hui-heading-card", has_text=heading)).to_be_visible()
+    for name in (
+        "Butler running",
+        "Butler activity",
+        "Butler progress",
+        "Start all tasks",
+        "Stop all tasks",
+        "Back up database",
+        "Back up database: last run",
+        "Optimize database",
+        "Optimize database: last run",
+        "Refresh libraries",
+        "Refresh libraries: last run",
+        "Last database backup",
+        "Database backup",
+        "Database",
+    ):
+        expect(_tile(page, name)).to_be_visible()
+    expect(page.locator("hui-logbook-card")).to_contain_text("Database backed up")
+    for problem in (
+        page.locator("hui-error-card"),
+        page.locator("hui-warning"),
+        page.get_by_text("Configuration error"),
+        page.get_by_text("Entity not available"),
+        page.get_by_text("Entity not found"),
+        page.get_by_text("Unavailable", exact=True),
+    ):
+        expect(problem).to_have_count(0)
+    # The buttons work from here: a task runs, with its progress as a bar.
+    expect(_tile_state(page, "Refresh libraries: last run")).to_have_text("Unknown")
+    _press_on_dashboard(page, "Refresh libraries")
+    expect(_tile_state(page, "Butler running")).to_have_text("Running")
+    progress = _tile(page, "Butler progress")
+    # Past the first few percent, so the picture shows a bar.
+    expect(progress.locator("state-display")).to_have_text(
+        re.compile(r"^\s*([5-9]|[1-9]\d)\s*%"), timeout=30_000
+    )
+    expect(
+        progress.locator("hui-bar-gauge-card-feature .bar-gauge-background")
+    ).to_be_visible()
+    # The README's picture of the dashboard (docs/dashboard.png): the whole
+    # view in the window, so the sidebar runs down beside all of it.
+    size = page.viewport_size
+    assert size is not None
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": height})
+    page.screenshot(path=artifacts / "dashboard.png")
+    page.set_viewport_size(size)
+    _press_on_dashboard(page, "Stop all tasks")
+    expect(_tile_state(page, "Butler running")).to_have_text("Not running")
+    expect(_tile_state(page, "Refresh libraries: last run")).not_to_have_text("Unknown")
 
 
 def test_11_the_second_server_is_discovered_and_added_with_its_token(
