@@ -9,10 +9,11 @@ import pytest
 from custom_components.butler import sentence_files
 from custom_components.butler.const import DOMAIN
 from custom_components.butler.sentence_files import (
+    Phrasing,
     SentenceFileError,
     load_sentence_file,
 )
-from custom_components.butler.voice import NEEDS
+from custom_components.butler.voice import NEEDS, _by_template
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -114,3 +115,16 @@ async def test_a_broken_file_leaves_voice_off_and_the_rest_working(
         hass, "stop all Plex tasks", None, Context(), language="en"
     )
     assert "Butler for Plex" not in result.response.speech["plain"]["speech"]
+
+
+def test_a_template_naming_its_task_is_tried_before_the_task_wildcard() -> None:
+    wildcard = Phrasing("en", "start_task", ("run the Plex {task}[ on {server}]",))
+    fixed = Phrasing(
+        "en",
+        "start_all",
+        ("run every Plex job[ on {server}]",),
+    )
+    assert list(_by_template([wildcard, fixed])) == [
+        "run every Plex job[ on {server}]",
+        "run the Plex {task}[ on {server}]",
+    ]

@@ -212,11 +212,13 @@ def _follow_pipelines(
 
 
 def _by_template(phrasings: list[Phrasing]) -> dict[str, Phrasing]:
-    """What each template means, the ones without a wildcard first.
+    """What each template means, the ones that say which task first.
 
     Assist takes the first template of a trigger that matches, so a fixed
     sentence ("refresh the Plex libraries") wins over one that only fits
-    because a wildcard swallows words.
+    because the task wildcard swallows words ("run every maintenance job
+    on Plex" is not a task called "every maintenance"). The server's
+    wildcard, at the end of most templates, decides nothing of the kind.
     """
     ordered = sorted(
         (
@@ -224,7 +226,7 @@ def _by_template(phrasings: list[Phrasing]) -> dict[str, Phrasing]:
             for phrasing in phrasings
             for template in phrasing.templates
         ),
-        key=lambda item: "{" in item[0],
+        key=lambda item: "{task}" in item[0],
     )
     return dict(ordered)
 
@@ -464,24 +466,24 @@ def _run_answer(prefix: str, run: Run, about: dict[str, str]) -> Answer:
     )
 
 
-async def _async_last_run(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
-    server, about, running = await _async_runs_of(hass, slots)
-    if running is not None:
-        return running
-    if (run := server.memory.runs.last(about["task"])) is None:
-        return "voice_no_run", about
-    return _run_answer("voice_last_run", run, about)
+def _about_last_run(finished_answer: str) -> Handler:
+    """A handler telling the task's last run: `finished_answer` for one that finished.
 
+    A run cut short is told with how it ended, whatever was asked of it;
+    one going on now, as going on.
+    """
 
-async def _async_run_duration(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
-    server, about, running = await _async_runs_of(hass, slots)
-    if running is not None:
-        return running
-    if (run := server.memory.runs.last(about["task"])) is None:
-        return "voice_no_run", about
-    if run.outcome is RunOutcome.FINISHED:
-        return _run_answer("voice_took", run, about)
-    return _run_answer("voice_last_run", run, about)
+    async def _async_handle(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
+        server, about, running = await _async_runs_of(hass, slots)
+        if running is not None:
+            return running
+        if (run := server.memory.runs.last(about["task"])) is None:
+            return "voice_no_run", about
+        if run.outcome is RunOutcome.FINISHED:
+            return _run_answer(finished_answer, run, about)
+        return _run_answer("voice_last_run", run, about)
+
+    return _async_handle
 
 
 def last_night(now: datetime) -> tuple[datetime, datetime]:
@@ -530,8 +532,8 @@ HANDLERS: dict[str, Handler] = {
     "stop_all": _on_server("voice_stopped_all", lambda server: server.async_stop_all()),
     "status": _async_status,
     "last_backup": _async_last_backup,
-    "last_run": _async_last_run,
-    "run_duration": _async_run_duration,
+    "last_run": _about_last_run("voice_last_run"),
+    "run_duration": _about_last_run("voice_took"),
     "ran_last_night": _async_ran_last_night,
 }
 
