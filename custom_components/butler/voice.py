@@ -268,8 +268,9 @@ async def async_answer(
 async def async_say(hass: HomeAssistant, language: str, answer: Answer) -> str:
     """The answer in the speaker's language (English when it has none).
 
-    A `task` (or `doing`) placeholder holding a task's code name is said by
-    the task's name in that language where the integration knows the task;
+    A `task`, `doing` or `asked` placeholder holding a task's code name is
+    said by the task's name in that language where the integration knows
+    the task (a sentence may ask for a task this server does not have);
     `tasks` holds several code names, said the same way; a `duration` in
     seconds is said in words.
     """
@@ -277,7 +278,7 @@ async def async_say(hass: HomeAssistant, language: str, answer: Answer) -> str:
     placeholders = dict(placeholders)
     if (seconds := placeholders.get("duration")) is not None:
         placeholders["duration"] = await _async_duration(hass, language, int(seconds))
-    for name in ("task", "doing"):
+    for name in ("task", "doing", "asked"):
         if (task := placeholders.get(name)) is not None:
             placeholders[name] = await _async_taskname_key(hass, language, task)
     if (tasks := placeholders.get("tasks")) is not None:
