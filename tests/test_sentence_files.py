@@ -9,10 +9,11 @@ import pytest
 from custom_components.butler import sentence_files
 from custom_components.butler.const import DOMAIN
 from custom_components.butler.sentence_files import (
+    Phrasing,
     SentenceFileError,
     load_sentence_file,
 )
-from custom_components.butler.voice import NEEDS
+from custom_components.butler.voice import NEEDS, _by_template
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -49,6 +50,15 @@ def test_rules_are_inlined_and_slots_kept(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "template",
+    ["(Plex[ server]|Plexserver) backup", "[(the|my) ]backup (of|on) Plex"],
+)
+def test_plex_required_whatever_hassil_keeps(tmp_path: Path, template: str) -> None:
+    text = GOOD.replace("<go> the Plex backup", template)
+    assert load_sentence_file(_write(tmp_path, text), NEEDS)[1].templates == (template,)
+
+
+@pytest.mark.parametrize(
     ("text", "reason"),
     [
         (GOOD.replace("language: xx", "language: yy"), "'language' must be xx"),
@@ -56,6 +66,12 @@ def test_rules_are_inlined_and_slots_kept(tmp_path: Path) -> None:
         (GOOD.replace("the Plex backup", "the backup"), "without 'Plex'"),
         (
             GOOD.replace("(Plex|", "(").replace("the Plex task", "[Plex] task"),
+            "without 'Plex'",
+        ),
+        # "Plex" in every branch, but hassil's prefilter may keep "it" or
+        # "take" for the first, depending on the hash seed.
+        (
+            GOOD.replace("<go> the Plex backup", "(it take Plex|Plex take) backup"),
             "without 'Plex'",
         ),
         (GOOD.replace("{task}", "now"), "lacks {'task'}"),
@@ -99,3 +115,16 @@ async def test_a_broken_file_leaves_voice_off_and_the_rest_working(
         hass, "stop all Plex tasks", None, Context(), language="en"
     )
     assert "Butler for Plex" not in result.response.speech["plain"]["speech"]
+
+
+def test_a_template_naming_its_task_is_tried_before_the_task_wildcard() -> None:
+    wildcard = Phrasing("en", "start_task", ("run the Plex {task}[ on {server}]",))
+    fixed = Phrasing(
+        "en",
+        "start_all",
+        ("run every Plex job[ on {server}]",),
+    )
+    assert list(_by_template([wildcard, fixed])) == [
+        "run every Plex job[ on {server}]",
+        "run the Plex {task}[ on {server}]",
+    ]
