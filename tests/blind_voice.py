@@ -19,14 +19,22 @@ in its language:
       stop_all: ["..."]
       status: ["..."]
       last_backup: ["..."]
+      last_run: {"sentence": TaskCode}
+      run_duration: {"sentence": TaskCode}
+      ran_last_night: {"sentence": TaskCode}
     not_taken: ["..."]
 
 A command is understood when the server got exactly its command and
 nothing else; a question when the answer is Butler for Plex's answer to it
-(not Home Assistant's "I am not aware of any area…"); a `not_taken`
+(not Home Assistant's "I am not aware of any area…"), naming the task
+for a question about one; a `not_taken`
 sentence when no command reached the server and the answer is not ours.
 The server is stopped after every sentence, so none changes the next one's
-result. Prints a table per language and operation and the misses, and
+result. Before a language's sentences the butler backs up, optimizes and
+refreshes once, each run seen to its end, and the questions about the past
+come first: "when did it last run" and "how long did it take" then have
+different answers for those tasks (for a task never seen run both say
+so, and either counts). Prints a table per language and operation and the misses, and
 writes everything to a JSON report.
 """
 
@@ -49,6 +57,7 @@ from typing import Any
 import aiohttp
 import yaml
 
+from custom_components.butler.const import KNOWN_TASKS
 from demo.__main__ import PASSWORD, USERNAME
 from demo.homeassistant import REPO, HomeAssistantApi
 from plexsim import PlexSimulator
@@ -67,8 +76,35 @@ COMMANDS = {
 ANSWERS = {
     "status": ("voice_idle", "voice_running", "voice_running_progress"),
     "last_backup": ("voice_no_backup", "voice_last_backup"),
+    "last_run": (
+        "voice_last_run_finished",
+        "voice_run_now",
+        "voice_no_run",
+    ),
+    "run_duration": ("voice_took_finished", "voice_run_now", "voice_no_run"),
+    "ran_last_night": (
+        "voice_night_finished",
+        "voice_night_no",
+        "voice_night_never",
+        "voice_run_now",
+    ),
 }
-OPERATIONS = ("backup", "start_task", "start_all", "stop_all", "status", "last_backup")
+MEMORY = ("last_run", "run_duration", "ran_last_night")
+OPERATIONS = (
+    *MEMORY,
+    "backup",
+    "start_task",
+    "start_all",
+    "stop_all",
+    "status",
+    "last_backup",
+)
+# The tasks run to their end before each language: the ones people ask about.
+SEEDED = {
+    "BackupDatabase": "back_up_database",
+    "OptimizeDatabase": "optimize_database",
+    "RefreshLibraries": "refresh_libraries",
+}
 NOT_TAKEN = "not_taken"
 
 
@@ -98,6 +134,14 @@ def _answer_patterns(language: str) -> dict[str, re.Pattern[str]]:
     }
 
 
+def _task_names(language: str) -> dict[str, str]:
+    """Each known task's name as answers say it in a language."""
+    buttons = json.loads(
+        (TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")
+    )["entity"]["button"]
+    return {code: buttons[key]["name"] for code, key in KNOWN_TASKS.items()}
+
+
 def _sentences(blind: dict[str, Any]) -> Iterable[tuple[str, str, str | None]]:
     """(operation, sentence, task the sentence must start) for a blind file."""
     for operation in OPERATIONS:
@@ -116,11 +160,14 @@ def judge(
     commands: list[tuple[str, str]],
     answer: str,
     patterns: dict[str, re.Pattern[str]],
+    task_name: str | None = None,
 ) -> bool:
     """Whether a sentence did what its writer meant, and nothing else."""
     ours = [key for key, pattern in patterns.items() if pattern.fullmatch(answer)]
     if operation == NOT_TAKEN:
         return not commands and not ours
+    if operation in MEMORY and (task_name is None or task_name not in answer):
+        return False
     if operation in ANSWERS:
         return not commands and any(key in ANSWERS[operation] for key in ours)
     expected = ("POST", f"/butler/{task}") if task else COMMANDS[operation]
@@ -257,6 +304,8 @@ async def score(
             await _wait_for_languages(session, api)
             for language, sentences in blind.items():
                 patterns = _answer_patterns(language)
+                names = _task_names(language)
+                await _finished_runs(api, simulator)
                 for operation, text, task in _sentences(sentences):
                     before = len(simulator.requests)
                     answer = await _say(session, api, text, language)
@@ -270,7 +319,14 @@ async def score(
                             language,
                             operation,
                             text,
-                            judge(operation, task, commands, answer, patterns),
+                            judge(
+                                operation,
+                                task,
+                                commands,
+                                answer,
+                                patterns,
+                                names.get(task or "", task),
+                            ),
                             [f"{method} {path}" for method, path in commands],
                             answer,
                         )
@@ -279,6 +335,23 @@ async def score(
     finally:
         await simulator.stop()
     return results
+
+
+async def _finished_runs(api: HomeAssistantApi, simulator: PlexSimulator) -> None:
+    """Run each seeded task from its button to its end, and wait until Home Assistant saw it end."""
+    for task, key in SEEDED.items():
+        last_run = f"sensor.plex_server_{key}_last_run"
+        before = await api.state(last_run)
+        await api.call_service(
+            "button", "press", {"entity_id": f"button.plex_server_{key}"}
+        )
+        simulator.finish_task(task)
+        async with asyncio.timeout(60):
+            while True:
+                if await api.state(last_run) != before:
+                    break
+                # Home Assistant is told the run ended by push, or by its next poll.
+                await asyncio.sleep(0.2)
 
 
 async def _wait_for_languages(
@@ -304,11 +377,21 @@ async def _wait_for_languages(
                 await asyncio.sleep(0.5)
 
 
+def _share(asked: list[Result]) -> str:
+    got = sum(r.understood for r in asked)
+    return f"{got}/{len(asked)} {100 * got / len(asked):.0f}%" if asked else "-"
+
+
 def table(results: list[Result]) -> str:
     """Understood / total per language and operation, then the misses."""
     languages = list(dict.fromkeys(r.language for r in results))
     columns = [*OPERATIONS, NOT_TAKEN]
-    lines = [f"{'':12}" + "".join(f"{c:>13}" for c in columns) + f"{'understood':>13}"]
+    width = max(len(c) for c in columns) + 2
+    lines = [
+        f"{'':4}"
+        + "".join(f"{c:>{width}}" for c in columns)
+        + f"{'understood':>14}{'the past':>14}"
+    ]
     for language in languages:
         mine = [r for r in results if r.language == language]
         cells = []
@@ -317,11 +400,15 @@ def table(results: list[Result]) -> str:
             cells.append(
                 f"{sum(r.understood for r in these)}/{len(these)}" if these else "-"
             )
-        asked = [r for r in mine if r.operation != NOT_TAKEN]
-        got = sum(r.understood for r in asked)
-        share = f"{got}/{len(asked)} {100 * got / len(asked):.0f}%" if asked else "-"
+        # The six operations of issue 21, and apart the questions about the past.
+        shares = [
+            _share([r for r in mine if r.operation not in (NOT_TAKEN, *MEMORY)]),
+            _share([r for r in mine if r.operation in MEMORY]),
+        ]
         lines.append(
-            f"{language:12}" + "".join(f"{c:>13}" for c in cells) + f"{share:>13}"
+            f"{language:4}"
+            + "".join(f"{c:>{width}}" for c in cells)
+            + "".join(f"{share:>14}" for share in shares)
         )
     misses = [r for r in results if not r.understood]
     lines.append("")

@@ -22,9 +22,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.butler.const import DOMAIN, SCAN_INTERVAL
 from custom_components.butler.memory import SAVE_DELAY
 from custom_components.butler.runs import MAX_RUNS_PER_TASK
+from homeassistant.components import conversation
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import issue_registry as ir, llm
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 
@@ -490,3 +492,103 @@ async def test_the_status_tool_tells_the_last_runs(
     assert [(run["task"], run["outcome"]) for run in result["last_runs"]] == [
         (BACKUP, "finished")
     ]
+
+
+async def _ask(hass: HomeAssistant, text: str, language: str = "en") -> str:
+    result = await conversation.async_converse(
+        hass, text, None, Context(), language=language
+    )
+    speech: str = result.response.speech["plain"]["speech"]
+    return speech
+
+
+async def test_voice_tells_what_the_butler_did(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    assert await async_setup_component(hass, "conversation", {})
+    await settle(hass)
+    assert await _ask(hass, "when did Plex last optimize the database") == (
+        "Home Assistant has not seen Plex Server run Optimize database yet. "
+        "It knows only the runs it saw: Plex keeps no record of them."
+    )
+    assert await _ask(hass, "did the Plex backup run last night") == (
+        "No. Home Assistant has not seen Plex Server run Back up database yet."
+    )
+    await _press(hass, BACKUP_BUTTON)
+    await _later(hass, freezer, timedelta(seconds=90))
+    assert await _ask(hass, "how long did the last Plex backup take") == (
+        "Plex Server is running Back up database right now: "
+        "it started at 02:00, 2 minutes ago."
+    )
+    freezer.tick(timedelta(minutes=4))
+    simulator.finish_task(BACKUP)
+    await _poll(hass, freezer)
+    assert await _ask(hass, "how long did the last Plex backup take") == (
+        "The last Back up database on Plex Server took 6 minutes; "
+        "it started on 2026-12-01 at 02:00."
+    )
+    assert await _ask(hass, "did the Plex backup run last night") == (
+        "Yes, Plex Server ran Back up database last night at 02:00; it took 6 minutes."
+    )
+    # The next afternoon, last night is the night before the 2nd.
+    freezer.move_to("2026-12-02T13:00:00+00:00")
+    assert await _ask(hass, "was the Plex database backed up last night") == (
+        "No, Plex Server did not run Back up database last night. "
+        "It last ran on 2026-12-01 at 02:00."
+    )
+    await _press(hass, "button.plex_server_optimize_database")
+    freezer.tick(timedelta(seconds=1))
+    await _press(hass, "button.plex_server_stop_all_tasks")
+    assert await _ask(hass, "when was the Plex database last optimized") == (
+        "Plex Server last ran Optimize database on 2026-12-02 at 13:00; "
+        "it was stopped after one second."
+    )
+    # How long a stopped run lasted is said with how it ended.
+    assert await _ask(
+        hass, "how long did the last Plex database optimization take"
+    ) == (
+        "Plex Server last ran Optimize database on 2026-12-02 at 13:00; "
+        "it was stopped after one second."
+    )
+    # A task by its name, and in another language.
+    assert await _ask(hass, "when did the Plex task Analyze loudness last run") == (
+        "Home Assistant has not seen Plex Server run Analyze loudness yet. "
+        "It knows only the runs it saw: Plex keeps no record of them."
+    )
+    assert await _ask(hass, "when did the Plex task Make coffee last run") == (
+        "There is no Plex task called Make coffee. Did you mean "
+        "Install server updates, Back up database, Clean supplemental log files?"
+    )
+
+
+async def test_voice_tells_a_run_cut_short_and_a_long_one(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    assert await async_setup_component(hass, "conversation", {})
+    await _press(hass, BACKUP_BUTTON)
+    await _poll(hass, freezer)
+    await take_down(simulator)
+    await _poll(hass, freezer)
+    simulator.stop_all()
+    await bring_up(simulator)
+    await _poll(hass, freezer)
+    assert await _ask(hass, "did the Plex backup run last night") == (
+        "Plex Server started Back up database last night at 02:00, "
+        "but it was interrupted after 31 seconds."
+    )
+    simulator.task_duration = 7200
+    await _press(hass, "button.plex_server_refresh_libraries")
+    for _ in range(130):
+        await _poll(hass, freezer)
+    simulator.finish_task("RefreshLibraries")
+    await _poll(hass, freezer)
+    assert await _ask(hass, "how long did the last Plex library scan take") == (
+        "The last Refresh libraries on Plex Server took one hour and 8 minutes; "
+        "it started on 2026-12-01 at 02:01."
+    )

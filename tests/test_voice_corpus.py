@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 import yaml
 
+from custom_components.butler import voice
 from custom_components.butler.const import DOMAIN
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
@@ -41,7 +42,11 @@ ANSWERS = {
     "what_doing": "voice_idle",
     "last_backup": "voice_no_backup",
 }
-OPERATIONS = {*COMMANDS, "run_task"}
+# Questions about the butler's past, each about one task: known by the
+# handler that answers and the task it answers about, since with no run
+# seen two of them answer alike.
+MEMORY = ("last_run", "run_duration", "ran_last_night")
+OPERATIONS = {*COMMANDS, "run_task", *MEMORY}
 
 pytestmark = pytest.mark.usefixtures("assist_in_every_language")
 
@@ -77,21 +82,41 @@ async def test_understood_and_done(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     simulator: PlexSimulator,
+    monkeypatch: pytest.MonkeyPatch,
     language: str,
 ) -> None:
     strings = await translation.async_get_translations(
         hass, language, "common", {DOMAIN}
     )
+    answered: list[tuple[str, str | None]] = []
+
+    def _spy(operation: str) -> voice.Handler:
+        handler = voice.HANDLERS[operation]
+
+        async def _async_handle(hass: HomeAssistant, slots: dict[str, str]) -> Any:
+            answer = await handler(hass, slots)
+            answered.append((operation, answer[1].get("task")))
+            return answer
+
+        return _async_handle
+
+    for operation in MEMORY:
+        monkeypatch.setitem(voice.HANDLERS, operation, _spy(operation))
     wrong = []
     for operation, sentences in _corpus(language)["understood"].items():
         pairs = (
             sentences.items()
-            if operation == "run_task"
+            if isinstance(sentences, dict)
             else [(sentence, None) for sentence in sentences]
         )
         for sentence, task in pairs:
             before = len(simulator.requests)
+            answered.clear()
             answer = await _say(hass, sentence, language)
+            if operation in MEMORY:
+                if answered != [(operation, task)]:
+                    wrong.append((operation, sentence, list(answered), answer))
+                continue
             sent = [
                 (request.method, request.path)
                 for request in simulator.requests[before:]

@@ -22,6 +22,7 @@ from typing import Any
 
 from hassil import parse_sentence
 from hassil.errors import HassilError
+from hassil.expression import Alternative, Expression, Group, TextChunk
 from hassil.parser import ParseError
 
 from homeassistant.exceptions import HomeAssistantError
@@ -146,14 +147,41 @@ def _inline(template: str, rules: dict[str, str], depth: int = 0) -> str:
 
 
 def _requires_plex(template: str) -> bool:
-    """Whether every way to say the template has "Plex" in it.
+    """Whether hassil's prefilter skips the template for what lacks "Plex", however it picks.
 
-    hassil's own prefilter decides which templates are tried at all, so the
-    test is its list of required fragments: one of its clauses must have
-    "plex" in each of its fragments.
+    hassil's prefilter decides which templates are tried at all: the
+    fragments every way to say the template must contain. Where a branch
+    of an alternative has several equally short clauses, which one it
+    keeps depends on set order (Python's hash seed), so the test takes the
+    worst pick: "Plex" must stay required whatever hassil keeps.
     """
-    clauses = parse_sentence(template).get_required_clauses({})
     return any(
         clause and all(REQUIRED_WORD in fragment for fragment in clause)
-        for clause in clauses
+        for clause in _clauses(parse_sentence(template).expression)
     )
+
+
+def _clauses(expression: Expression) -> set[frozenset[str]]:
+    """The required clauses of hassil's prefilter (conjunctive normal form), with the worst tie-break."""
+    if isinstance(expression, TextChunk):
+        # hassil drops pieces with punctuation; fewer pieces is never better.
+        return {
+            frozenset((piece.casefold(),))
+            for piece in expression.text.split()
+            if piece.isalnum()
+        }
+    if isinstance(expression, Alternative):
+        branches = [_clauses(item) for item in expression.items]
+        if expression.is_optional or not branches or not all(branches):
+            return set()
+        merged: set[str] = set()
+        for branch in branches:
+            shortest = min(len(clause) for clause in branch)
+            merged |= max(
+                (clause for clause in branch if len(clause) == shortest),
+                key=lambda clause: not all(REQUIRED_WORD in f for f in clause),
+            )
+        return {frozenset(merged)}
+    if isinstance(expression, Group):
+        return {clause for item in expression.items for clause in _clauses(item)}
+    return set()

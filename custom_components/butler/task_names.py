@@ -2,9 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+import re
 
 from .plex import SCHEDULE_SETTING_PREFIX, ButlerTask
+
+# Articles and the like in the five languages: "Analizar la sonoridad" said
+# as "analizar sonoridad", "clean the old bundles" as "clean old bundles".
+_LITTLE_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "des",
+        "ein",
+        "eine",
+        "le",
+        "la",
+        "les",
+        "l",
+        "un",
+        "une",
+        "du",
+        "de",
+        "d",
+        "het",
+        "een",
+        "el",
+        "los",
+        "las",
+        "del",
+        "lo",
+        "al",
+    ]
+)
 
 
 def name_key(text: str) -> str:
@@ -12,10 +48,18 @@ def name_key(text: str) -> str:
     return "".join(char for char in text.casefold() if char.isalnum())
 
 
+def loose_key(text: str) -> str:
+    """A name as matched when its exact form fits nothing: without articles."""
+    words = re.findall(r"\w+", text.casefold())
+    return "".join(word for word in words if word not in _LITTLE_WORDS)
+
+
 def task_names(
-    tasks: Mapping[str, ButlerTask], aliases: Mapping[str, str] | None = None
+    tasks: Mapping[str, ButlerTask],
+    aliases: Mapping[str, str] | None = None,
+    key: Callable[[str], str] = name_key,
 ) -> dict[str, list[str]]:
-    """Every way to name each task, as `name_key`s, with the tasks each fits.
+    """Every way to name each task, as `key`s, with the tasks each fits.
 
     A task is named by its code name, with or without the "ButlerTask"
     prefix, by the server's title, and by any `aliases` (name to code
@@ -29,8 +73,8 @@ def task_names(
             task.display_name,
         }
         names.update(alias for alias, of in (aliases or {}).items() if of == code)
-        for key in {name_key(name) for name in names} - {""}:
-            spoken.setdefault(key, []).append(code)
+        for said in {key(name) for name in names} - {""}:
+            spoken.setdefault(said, []).append(code)
     return spoken
 
 
@@ -46,4 +90,6 @@ def find_tasks(
     """
     if asked in tasks:
         return [asked]
-    return task_names(tasks, aliases).get(name_key(asked), [])
+    return task_names(tasks, aliases).get(name_key(asked)) or task_names(
+        tasks, aliases, loose_key
+    ).get(loose_key(asked) or name_key(asked), [])

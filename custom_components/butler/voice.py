@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 import difflib
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, KNOWN_TASKS, LOGGER
 from .plex import readable_task_name
+from .runs import Run, RunOutcome
 from .sentence_files import Phrasing, SentenceFileError, load_sentences
 from .task_names import find_tasks, name_key, task_names
 from .words import LANGUAGES, async_words
@@ -266,10 +268,13 @@ async def async_say(hass: HomeAssistant, language: str, answer: Answer) -> str:
 
     A `task` (or `doing`) placeholder holding a task's code name is said by
     the task's name in that language where the integration knows the task;
-    `tasks` holds several code names, said the same way.
+    `tasks` holds several code names, said the same way; a `duration` in
+    seconds is said in words.
     """
     key, placeholders = answer
     placeholders = dict(placeholders)
+    if (seconds := placeholders.get("duration")) is not None:
+        placeholders["duration"] = await _async_duration(hass, language, int(seconds))
     for name in ("task", "doing"):
         if (task := placeholders.get(name)) is not None:
             placeholders[name] = await _async_taskname_key(hass, language, task)
@@ -281,6 +286,27 @@ async def async_say(hass: HomeAssistant, language: str, answer: Answer) -> str:
             labels if len(set(labels)) == len(labels) else codes
         )
     return await async_words(hass, language, f"common.{key}", placeholders)
+
+
+async def _async_duration(hass: HomeAssistant, language: str, seconds: int) -> str:
+    """A run's length as said aloud: seconds, minutes, or hours and minutes.
+
+    A count of one has its own text ("one minute", "eine Minute"), since
+    each language words its singular differently.
+    """
+    minutes = 0
+    if seconds < 60:
+        key, count = "seconds", seconds
+    elif seconds < 3570:
+        key, count = "minutes", round(seconds / 60)
+    else:
+        key, (count, minutes) = "hours", divmod(round(seconds / 60), 60)
+    return await async_words(
+        hass,
+        language,
+        f"common.voice_duration_{key}{'_one' if count == 1 else ''}",
+        {"count": str(count), "minutes": str(minutes)},
+    )
 
 
 async def _async_taskname_key(hass: HomeAssistant, language: str, task: str) -> str:
@@ -393,12 +419,94 @@ async def _async_last_backup(hass: HomeAssistant, slots: dict[str, str]) -> Answ
     title = server.config_entry.title
     if (when := server.memory.last_database_backup) is None:
         return "voice_no_backup", {"server": title}
-    local = dt_util.as_local(when)
-    return "voice_last_backup", {
-        "server": title,
-        "date": local.date().isoformat(),
-        "time": local.strftime("%H:%M"),
-    }
+    return "voice_last_backup", {"server": title} | _when(when)
+
+
+def _when(moment: datetime) -> dict[str, str]:
+    """A moment as an answer says it, in Home Assistant's time zone."""
+    local = dt_util.as_local(moment)
+    return {"date": local.date().isoformat(), "time": local.strftime("%H:%M")}
+
+
+async def _async_runs_of(
+    hass: HomeAssistant, slots: dict[str, str]
+) -> tuple[ButlerCoordinator, dict[str, str], Answer | None]:
+    """The server and task asked about, and the answer while the task runs now.
+
+    Only runs Home Assistant saw are known: Plex keeps no history of them.
+    """
+    server = _server(hass, slots)
+    task = await _async_task(hass, server, slots.get("task", ""))
+    about = {"server": server.config_entry.title, "task": task}
+    current = server.memory.runs.current
+    if current is None or current.task != task:
+        return server, about, None
+    elapsed = dt_util.utcnow() - current.start
+    return (
+        server,
+        about,
+        (
+            "voice_run_now",
+            about
+            | _when(current.start)
+            | {"duration": str(round(elapsed.total_seconds()))},
+        ),
+    )
+
+
+def _run_answer(prefix: str, run: Run, about: dict[str, str]) -> Answer:
+    """`<prefix>_<outcome>`, with when the run began and how long it ran."""
+    return (
+        f"{prefix}_{run.outcome.value}",
+        about
+        | _when(run.start)
+        | {"duration": str(round(run.duration.total_seconds()))},
+    )
+
+
+async def _async_last_run(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
+    server, about, running = await _async_runs_of(hass, slots)
+    if running is not None:
+        return running
+    if (run := server.memory.runs.last(about["task"])) is None:
+        return "voice_no_run", about
+    return _run_answer("voice_last_run", run, about)
+
+
+async def _async_run_duration(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
+    server, about, running = await _async_runs_of(hass, slots)
+    if running is not None:
+        return running
+    if (run := server.memory.runs.last(about["task"])) is None:
+        return "voice_no_run", about
+    if run.outcome is RunOutcome.FINISHED:
+        return _run_answer("voice_took", run, about)
+    return _run_answer("voice_last_run", run, about)
+
+
+def last_night(now: datetime) -> tuple[datetime, datetime]:
+    """What people mean by last night: from 18:00 the day before until noon, or now if earlier.
+
+    Plex's butler runs in its maintenance window, at night by default
+    (02:00 to 05:00); a backup started late in the evening counts too.
+    """
+    local = dt_util.as_local(now)
+    noon = local.replace(hour=12, minute=0, second=0, microsecond=0)
+    evening = (noon - timedelta(days=1)).replace(hour=18)
+    return evening, min(local, noon)
+
+
+async def _async_ran_last_night(hass: HomeAssistant, slots: dict[str, str]) -> Answer:
+    server, about, running = await _async_runs_of(hass, slots)
+    runs = server.memory.runs
+    start, end = last_night(dt_util.utcnow())
+    if running is not None and runs.current is not None and runs.current.start <= end:
+        return running
+    if night := runs.between(start, end, about["task"]):
+        return _run_answer("voice_night", night[-1], about)
+    if (run := runs.last(about["task"])) is None:
+        return "voice_night_never", about
+    return "voice_night_no", about | _when(run.start)
 
 
 # What each operation's answer needs from the sentence, said or fixed.
@@ -409,6 +517,9 @@ NEEDS: dict[str, frozenset[str]] = {
     "stop_all": frozenset(),
     "status": frozenset(),
     "last_backup": frozenset(),
+    "last_run": frozenset({"task"}),
+    "run_duration": frozenset({"task"}),
+    "ran_last_night": frozenset({"task"}),
 }
 HANDLERS: dict[str, Handler] = {
     "backup": _async_backup,
@@ -419,6 +530,9 @@ HANDLERS: dict[str, Handler] = {
     "stop_all": _on_server("voice_stopped_all", lambda server: server.async_stop_all()),
     "status": _async_status,
     "last_backup": _async_last_backup,
+    "last_run": _async_last_run,
+    "run_duration": _async_run_duration,
+    "ran_last_night": _async_ran_last_night,
 }
 
 
