@@ -499,3 +499,15 @@ async def test_a_task_named_without_or_with_an_article_is_found(
 ) -> None:
     await _say(hass, sentence, language)
     assert list(simulator.running) == [task]
+
+
+async def test_a_known_task_the_server_lacks_is_named_in_words(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: PlexSimulator,
+) -> None:
+    # Plex 1.43 has no CheckForUpdates; older and newer servers may.
+    assert "CheckForUpdates" not in simulator.tasks
+    answer = await _say(hass, "check for updates on Plex")
+    assert answer.startswith("There is no Plex task called Check for updates.")
+    assert not simulator.running
