@@ -22,16 +22,15 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.butler.const import DOMAIN, SCAN_INTERVAL
 from custom_components.butler.memory import SAVE_DELAY
 from custom_components.butler.runs import MAX_RUNS_PER_TASK
-from homeassistant.components import conversation
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir, llm
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from plexsim import PlexSimulator
 
 from .conftest import bring_up, confirm_repair, fix_repair, settle, take_down
-from .test_voice import _tools
+from .test_voice import _say, _tools
 
 BACKUP = "BackupDatabase"
 BACKUP_BUTTON = "button.plex_server_back_up_database"
@@ -212,20 +211,26 @@ async def test_stopped_from_home_assistant_is_no_backup(
     assert hass.states.get(LAST_BACKUP).state == STATE_UNKNOWN
 
 
+async def _backup_interrupted(
+    hass: HomeAssistant, simulator: PlexSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A backup runs, the server goes away and comes back having forgotten it."""
+    await _press(hass, BACKUP_BUTTON)
+    await _poll(hass, freezer)
+    await take_down(simulator)
+    await _poll(hass, freezer)
+    simulator.stop_all()
+    await bring_up(simulator)
+    await _poll(hass, freezer)
+
+
 async def test_a_server_that_restarts_mid_run_interrupts_it(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     simulator: PlexSimulator,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    await _press(hass, BACKUP_BUTTON)
-    await _poll(hass, freezer)
-    await take_down(simulator)
-    await _poll(hass, freezer)
-    # The server comes back having forgotten the run.
-    simulator.stop_all()
-    await bring_up(simulator)
-    await _poll(hass, freezer)
+    await _backup_interrupted(hass, simulator, freezer)
     runs = await _get_runs(hass)
     assert [(run["task"], run["duration"], run["outcome"]) for run in runs] == [
         (BACKUP, 31, "interrupted")
@@ -494,14 +499,6 @@ async def test_the_status_tool_tells_the_last_runs(
     ]
 
 
-async def _ask(hass: HomeAssistant, text: str, language: str = "en") -> str:
-    result = await conversation.async_converse(
-        hass, text, None, Context(), language=language
-    )
-    speech: str = result.response.speech["plain"]["speech"]
-    return speech
-
-
 async def test_voice_tells_what_the_butler_did(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -510,55 +507,55 @@ async def test_voice_tells_what_the_butler_did(
 ) -> None:
     assert await async_setup_component(hass, "conversation", {})
     await settle(hass)
-    assert await _ask(hass, "when did Plex last optimize the database") == (
+    assert await _say(hass, "when did Plex last optimize the database") == (
         "Home Assistant has not seen Plex Server run Optimize database yet. "
         "It knows only the runs it saw: Plex keeps no record of them."
     )
-    assert await _ask(hass, "did the Plex backup run last night") == (
+    assert await _say(hass, "did the Plex backup run last night") == (
         "No. Home Assistant has not seen Plex Server run Back up database yet."
     )
     await _press(hass, BACKUP_BUTTON)
     await _later(hass, freezer, timedelta(seconds=90))
-    assert await _ask(hass, "how long did the last Plex backup take") == (
+    assert await _say(hass, "how long did the last Plex backup take") == (
         "Plex Server is running Back up database right now: "
         "it started at 02:00, 2 minutes ago."
     )
     freezer.tick(timedelta(minutes=4))
     simulator.finish_task(BACKUP)
     await _poll(hass, freezer)
-    assert await _ask(hass, "how long did the last Plex backup take") == (
+    assert await _say(hass, "how long did the last Plex backup take") == (
         "The last Back up database on Plex Server took 6 minutes; "
         "it started on 2026-12-01 at 02:00."
     )
-    assert await _ask(hass, "did the Plex backup run last night") == (
+    assert await _say(hass, "did the Plex backup run last night") == (
         "Yes, Plex Server ran Back up database last night at 02:00; it took 6 minutes."
     )
     # The next afternoon, last night is the night before the 2nd.
     freezer.move_to("2026-12-02T13:00:00+00:00")
-    assert await _ask(hass, "was the Plex database backed up last night") == (
+    assert await _say(hass, "was the Plex database backed up last night") == (
         "No, Plex Server did not run Back up database last night. "
         "It last ran on 2026-12-01 at 02:00."
     )
     await _press(hass, "button.plex_server_optimize_database")
     freezer.tick(timedelta(seconds=1))
     await _press(hass, "button.plex_server_stop_all_tasks")
-    assert await _ask(hass, "when was the Plex database last optimized") == (
+    assert await _say(hass, "when was the Plex database last optimized") == (
         "Plex Server last ran Optimize database on 2026-12-02 at 13:00; "
         "it was stopped after one second."
     )
     # How long a stopped run lasted is said with how it ended.
-    assert await _ask(
+    assert await _say(
         hass, "how long did the last Plex database optimization take"
     ) == (
         "Plex Server last ran Optimize database on 2026-12-02 at 13:00; "
         "it was stopped after one second."
     )
     # A task by its name, and in another language.
-    assert await _ask(hass, "when did the Plex task Analyze loudness last run") == (
+    assert await _say(hass, "when did the Plex task Analyze loudness last run") == (
         "Home Assistant has not seen Plex Server run Analyze loudness yet. "
         "It knows only the runs it saw: Plex keeps no record of them."
     )
-    assert await _ask(hass, "when did the Plex task Make coffee last run") == (
+    assert await _say(hass, "when did the Plex task Make coffee last run") == (
         "There is no Plex task called Make coffee. Did you mean "
         "Install server updates, Back up database, Clean supplemental log files?"
     )
@@ -571,14 +568,8 @@ async def test_voice_tells_a_run_cut_short_and_a_long_one(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     assert await async_setup_component(hass, "conversation", {})
-    await _press(hass, BACKUP_BUTTON)
-    await _poll(hass, freezer)
-    await take_down(simulator)
-    await _poll(hass, freezer)
-    simulator.stop_all()
-    await bring_up(simulator)
-    await _poll(hass, freezer)
-    assert await _ask(hass, "did the Plex backup run last night") == (
+    await _backup_interrupted(hass, simulator, freezer)
+    assert await _say(hass, "did the Plex backup run last night") == (
         "Plex Server started Back up database last night at 02:00, "
         "but it was interrupted after 31 seconds."
     )
@@ -588,7 +579,7 @@ async def test_voice_tells_a_run_cut_short_and_a_long_one(
         await _poll(hass, freezer)
     simulator.finish_task("RefreshLibraries")
     await _poll(hass, freezer)
-    assert await _ask(hass, "how long did the last Plex library scan take") == (
+    assert await _say(hass, "how long did the last Plex library scan take") == (
         "The last Refresh libraries on Plex Server took one hour and 8 minutes; "
         "it started on 2026-12-01 at 02:01."
     )

@@ -65,6 +65,9 @@ async def test_back_up_the_database(
         ("fr", "lance la tâche Plex optimize database", "OptimizeDatabase"),
         ("nl", "start de Plex taak optimize database", "OptimizeDatabase"),
         ("es", "ejecuta la tarea de Plex optimize database", "OptimizeDatabase"),
+        # Said without its article, or with one it does not have.
+        ("es", "ejecuta la tarea de Plex analizar sonoridad", "LoudnessAnalysis"),
+        ("en", "run the Plex task clean the old bundles", "CleanOldBundles"),
     ],
 )
 async def test_run_any_task_by_name(
@@ -480,25 +483,6 @@ async def test_voice_follows_the_actions_rules_for_names(
     # The exact name wins.
     await _say(hass, "run the Plex task ButlerTaskFoo")
     assert list(simulator.running) == ["ButlerTaskFoo"]
-
-
-@pytest.mark.parametrize(
-    ("language", "sentence", "task"),
-    [
-        ("es", "ejecuta la tarea de Plex analizar sonoridad", "LoudnessAnalysis"),
-        ("en", "run the Plex task clean the old bundles", "CleanOldBundles"),
-    ],
-)
-async def test_a_task_named_without_or_with_an_article_is_found(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    simulator: PlexSimulator,
-    language: str,
-    sentence: str,
-    task: str,
-) -> None:
-    await _say(hass, sentence, language)
-    assert list(simulator.running) == [task]
 
 
 async def test_a_known_task_the_server_lacks_is_named_in_words(
